@@ -1,0 +1,1 @@
+"""Helpdesk: the shared package of every function (domain, data access, HTTP plumbing)."""

@@ -1,0 +1,76 @@
+"""Domain exceptions. The HTTP layer maps them to problem+json in one place (helpdesk.http)."""
+
+from typing import Any
+
+
+class HelpdeskError(Exception):
+    """Base of every error a caller can cause. `status` and `title` shape the problem response."""
+
+    status = 400
+    title = "Bad request"
+
+    def __init__(self, detail: str, errors: list[dict[str, Any]] | None = None) -> None:
+        super().__init__(detail)
+        self.detail = detail
+        self.errors = errors
+
+
+class InvalidRequest(HelpdeskError):
+    status = 422
+    title = "Invalid request"
+
+
+class MalformedRequest(HelpdeskError):
+    status = 400
+    title = "Malformed request"
+
+
+class Unauthenticated(HelpdeskError):
+    status = 401
+    title = "Unauthenticated"
+
+
+class Forbidden(HelpdeskError):
+    status = 403
+    title = "Forbidden"
+
+
+class NotFound(HelpdeskError):
+    status = 404
+    title = "Not found"
+
+
+class TicketNotFound(NotFound):
+    def __init__(self, ticket_id: str) -> None:
+        super().__init__(f"Ticket {ticket_id} was not found.")
+
+
+class TicketClosed(HelpdeskError):
+    status = 409
+    title = "Ticket is closed"
+
+    def __init__(self, ticket_id: str) -> None:
+        super().__init__(f"Ticket {ticket_id} is closed; open a new ticket and reference this one.")
+
+
+class Conflict(HelpdeskError):
+    status = 409
+    title = "Conflict"
+
+
+class StaleVersion(HelpdeskError):
+    status = 412
+    title = "Precondition failed"
+
+    def __init__(self, ticket_id: str) -> None:
+        super().__init__(f"Ticket {ticket_id} has changed since it was read; fetch it again (If-Match is stale).")
+
+
+class PayloadTooLarge(HelpdeskError):
+    status = 413
+    title = "Payload too large"
+
+
+class UnsupportedMediaType(HelpdeskError):
+    status = 415
+    title = "Unsupported media type"

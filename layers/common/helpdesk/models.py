@@ -1,0 +1,173 @@
+"""Domain models: what a ticket, a message, an attachment and a member are."""
+
+from datetime import UTC, datetime
+from enum import StrEnum
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, Field, computed_field
+from ulid import ULID
+
+
+class Category(StrEnum):
+    TECHNICAL = "technical"
+    BUG = "bug"
+    FEATURE_REQUEST = "feature_request"
+    ACCOUNT = "account"
+    BILLING = "billing"
+    GENERAL = "general"
+    OTHER = "other"
+
+
+class Severity(StrEnum):
+    LOW = "low"
+    MEDIUM = "medium"
+    HIGH = "high"
+    CRITICAL = "critical"
+
+
+class Status(StrEnum):
+    PENDING_REVIEW = "pending_review"
+    OPEN = "open"
+    TRIAGING = "triaging"
+    IN_PROGRESS = "in_progress"
+    WAITING_CUSTOMER = "waiting_customer"
+    RESOLVED = "resolved"
+    CLOSED = "closed"
+
+
+class WaitingOn(StrEnum):
+    US = "us"
+    USER = "user"
+
+
+WAITING_ON: dict[Status, WaitingOn | None] = {
+    Status.PENDING_REVIEW: WaitingOn.US,
+    Status.OPEN: WaitingOn.US,
+    Status.TRIAGING: WaitingOn.US,
+    Status.IN_PROGRESS: WaitingOn.US,
+    Status.WAITING_CUSTOMER: WaitingOn.USER,
+    Status.RESOLVED: WaitingOn.USER,
+    Status.CLOSED: None,
+}
+
+
+class Source(StrEnum):
+    PORTAL = "portal"
+    API = "api"
+    CLI = "cli"
+    AGENT = "agent"
+
+
+class AuthorKind(StrEnum):
+    USER = "user"
+    SUPPORT = "support"
+    AI = "ai"
+    SYSTEM = "system"
+
+
+class ReviewStatus(StrEnum):
+    PENDING = "pending"
+    COMPLETED = "completed"
+    FAILED = "failed"
+
+
+class AttachmentStatus(StrEnum):
+    PENDING_UPLOAD = "pending_upload"
+    AVAILABLE = "available"
+    REJECTED = "rejected"
+
+
+def new_id() -> str:
+    """Sortable by creation time, unguessable (80 random bits), stable."""
+    return str(ULID())
+
+
+def now() -> str:
+    return datetime.now(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
+
+
+class Model(BaseModel):
+    model_config = ConfigDict(extra="ignore", use_enum_values=False)
+
+
+class Person(Model):
+    id: str
+    email: str | None = None
+
+
+class Author(Person):
+    kind: AuthorKind
+
+
+class Attachment(Model):
+    id: str
+    message_id: str | None = None
+    filename: str
+    content_type: str
+    size: int
+    status: AttachmentStatus
+    created_at: str
+
+
+class Message(Model):
+    id: str
+    author: Author
+    body: str
+    internal: bool = False
+    created_at: str
+    attachments: list[Attachment] = Field(default_factory=list)
+
+
+class TicketReview(Model):
+    status: ReviewStatus
+    review_id: str | None = None
+    result: dict[str, Any] | None = None
+
+
+class Ticket(Model):
+    id: str
+    org_id: str
+    subject: str
+    category: Category
+    severity: Severity
+    status: Status
+    properties: dict[str, str] = Field(default_factory=dict)
+    summary: str
+    review: TicketReview
+    assignee: str | None = None
+    created_by: Person
+    source: Source
+    created_at: str
+    updated_at: str
+    last_activity_at: str
+    version: int
+
+    @computed_field  # type: ignore[prop-decorator]
+    @property
+    def waiting_on(self) -> WaitingOn | None:
+        """Who owes the next response: `us` (support), `user`, or nobody once closed."""
+        return WAITING_ON[self.status]
+
+
+class Conversation(Ticket):
+    """A ticket with its whole conversation, as GET /v1/tickets/{id} shows it."""
+
+    messages: list[Message] = Field(default_factory=list)
+    attachments: list[Attachment] = Field(default_factory=list)
+
+
+class Member(Model):
+    id: str
+    email: str | None = None
+    org_id: str
+    roles: list[str] = Field(default_factory=list)
+    email_notifications: bool = True
+
+
+class ReviewJob(Model):
+    """A message on the review queue: review a ticket, or a draft (POST /v1/tickets/review)."""
+
+    kind: str  # "ticket" | "draft"
+    org_id: str
+    ticket_id: str | None = None
+    review_id: str | None = None

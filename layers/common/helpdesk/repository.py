@@ -1,0 +1,502 @@
+"""Data access: the single DynamoDB table. The only module of the API functions that speaks boto3.
+
+Layout (one partition per ticket, so a whole conversation is one Query):
+  TICKET#<id> / TICKET          the ticket (+ index keys; `on_customer_reply` holds what a customer
+                                 reply sets, so a reply is one conditional transaction, no read)
+  TICKET#<id> / MSG#<msg id>     a message
+  ORG#<org>   / MEMBER#<user>    a member of an org: email, notification preference
+Indexes (newest first, ULIDs sort by time; only ticket items carry their keys):
+  ByOrg          gsi1pk ORG#<org>  / gsi1sk <id>           an org's tickets
+  ByOrgStatus    gsi1pk ORG#<org>  / gsi2sk <status>#<id>  an org's tickets in one status
+  QueueByStatus  gsi3pk STATUS#<status> / gsi1sk <id>      the support team's cross-org queue
+  Queue          gsi4pk TICKETS    / gsi1sk <id>           every ticket, for support
+Status-derived keys name only the status and the ticket id, so any status change is one write.
+Every read and conditional write of a customer is limited to the caller's org."""
+
+import json
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from typing import Any
+
+import boto3
+from boto3.dynamodb.types import TypeDeserializer, TypeSerializer
+from botocore.exceptions import ClientError
+
+from helpdesk import cursor
+from helpdesk.errors import Conflict, StaleVersion, TicketClosed, TicketNotFound
+from helpdesk.models import Attachment, Conversation, Member, Message, Status, Ticket
+from helpdesk.settings import settings
+from helpdesk.status import after_customer_reply
+
+client = boto3.client("dynamodb")
+TABLE = settings().table_name
+
+INDEXES = {
+    "ByOrg": ("gsi1pk", "gsi1sk"),
+    "ByOrgStatus": ("gsi1pk", "gsi2sk"),
+    "QueueByStatus": ("gsi3pk", "gsi1sk"),
+    "Queue": ("gsi4pk", "gsi1sk"),
+}
+MAX_EXAMINED_PER_PAGE = 1_000  # a filtered page stops after this many tickets and returns a cursor
+TRANSACTION_ATTEMPTS = 3
+
+_serializer = TypeSerializer()
+_deserializer = TypeDeserializer()
+
+
+def _av(value: Any) -> dict[str, Any]:
+    return _serializer.serialize(value)
+
+
+def _item(values: dict[str, Any]) -> dict[str, Any]:
+    return {name: _av(value) for name, value in values.items() if value is not None}
+
+
+def _plain(item: dict[str, Any]) -> dict[str, Any]:
+    return {name: _deserializer.deserialize(value) for name, value in item.items()}
+
+
+def ticket_key(ticket_id: str) -> dict[str, Any]:
+    return {"pk": {"S": f"TICKET#{ticket_id}"}, "sk": {"S": "TICKET"}}
+
+
+def status_attributes(ticket_id: str, status: Status) -> dict[str, Any]:
+    """Everything that follows from a ticket's status, written together with it."""
+    next_status = after_customer_reply(status)
+    return {
+        "status": status.value,
+        "gsi2sk": f"{status.value}#{ticket_id}",
+        "gsi3pk": f"STATUS#{status.value}",
+        "on_customer_reply": {
+            "status": next_status.value,
+            "gsi2sk": f"{next_status.value}#{ticket_id}",
+            "gsi3pk": f"STATUS#{next_status.value}",
+        },
+    }
+
+
+def _ticket_item(ticket: Ticket, search_text: str) -> dict[str, Any]:
+    values = ticket.model_dump(mode="json", exclude={"review", "waiting_on", "status"})  # status: below
+    values |= status_attributes(ticket.id, ticket.status)
+    values |= {
+        "pk": f"TICKET#{ticket.id}",
+        "sk": "TICKET",
+        "type": "ticket",
+        "review": ticket.review.model_dump_json(),
+        "search_text": search_text,
+        "gsi1pk": f"ORG#{ticket.org_id}",
+        "gsi1sk": ticket.id,
+        "gsi4pk": "TICKETS",
+    }
+    return _item(values)
+
+
+def _message_item(ticket: Ticket | str, org_id: str, message: Message) -> dict[str, Any]:
+    ticket_id = ticket if isinstance(ticket, str) else ticket.id
+    values = message.model_dump(mode="json", exclude={"attachments"})
+    values |= {"pk": f"TICKET#{ticket_id}", "sk": f"MSG#{message.id}", "type": "message", "org_id": org_id}
+    return _item(values)
+
+
+def _member_upsert(member: Member) -> dict[str, Any]:
+    """Remember who used the org (members are known from their tokens), keeping their preference."""
+    return {
+        "TableName": TABLE,
+        "Key": {"pk": {"S": f"ORG#{member.org_id}"}, "sk": {"S": f"MEMBER#{member.id}"}},
+        "UpdateExpression": "SET #type = :type, id = :id, org_id = :org, email = :email, #roles = :roles, "
+        "email_notifications = if_not_exists(email_notifications, :on)",
+        "ExpressionAttributeNames": {"#type": "type", "#roles": "roles"},
+        "ExpressionAttributeValues": {
+            ":type": {"S": "member"},
+            ":id": {"S": member.id},
+            ":org": {"S": member.org_id},
+            ":email": _av(member.email) if member.email else {"NULL": True},
+            ":roles": _av(sorted(member.roles)),
+            ":on": {"BOOL": True},
+        },
+    }
+
+
+def to_ticket(item: dict[str, Any]) -> Ticket:
+    values = _plain(item)
+    values["review"] = json.loads(values["review"])
+    return Ticket.model_validate(values)
+
+
+# ---------------------------------------------------------------- refusals
+
+
+@dataclass
+class Expectation:
+    """What a conditional write on a ticket requires; used to explain a refusal precisely."""
+
+    ticket_id: str
+    org_id: str | None
+    version: int | None = None
+    open: bool = True
+
+    def condition(self, names: dict[str, str], values: dict[str, Any]) -> str:
+        parts = ["attribute_exists(pk)"]
+        if self.org_id is not None:
+            parts.append("org_id = :scope_org")
+            values[":scope_org"] = {"S": self.org_id}
+        if self.open:
+            names["#status"] = "status"
+            parts.append("#status <> :closed")
+            values[":closed"] = {"S": Status.CLOSED.value}
+        if self.version is not None:
+            parts.append("version = :expected_version")
+            values[":expected_version"] = {"N": str(self.version)}
+        return " AND ".join(parts)
+
+    def refusal(self, old: dict[str, Any] | None) -> Exception:
+        if not old or (self.org_id is not None and old.get("org_id", {}).get("S") != self.org_id):
+            return TicketNotFound(self.ticket_id)
+        if old.get("status", {}).get("S") == Status.CLOSED.value:
+            return TicketClosed(self.ticket_id)
+        if self.version is not None and int(old.get("version", {}).get("N", "-1")) != self.version:
+            return StaleVersion(self.ticket_id)
+        return Conflict(f"Ticket {self.ticket_id} changed while it was written; retry.")
+
+
+@contextmanager
+def _refused_as(expected: Expectation) -> Iterator[None]:
+    """Turn a refused conditional write into the domain error that explains it."""
+    try:
+        yield
+    except ClientError as exc:
+        code = exc.response["Error"]["Code"]
+        if code == "ConditionalCheckFailedException":
+            raise expected.refusal(exc.response.get("Item")) from exc
+        if code == "TransactionCanceledException":
+            reasons = exc.response.get("CancellationReasons") or []
+            first = reasons[0] if reasons else {}
+            if first.get("Code") == "ConditionalCheckFailed":
+                raise expected.refusal(first.get("Item")) from exc
+            if any(reason.get("Code") == "TransactionConflict" for reason in reasons):
+                raise _TransactionConflict from exc
+        raise
+
+
+class _TransactionConflict(Exception):
+    """Another transaction touched the ticket at the same moment; the write is retried."""
+
+
+def _transact(items: list[dict[str, Any]], expected: Expectation) -> None:
+    for attempt in range(TRANSACTION_ATTEMPTS):
+        try:
+            with _refused_as(expected):
+                client.transact_write_items(TransactItems=items)
+            return
+        except _TransactionConflict:
+            time.sleep(0.02 * (attempt + 1))
+    raise Conflict(f"Ticket {expected.ticket_id} is being changed by someone else right now; retry.")
+
+
+# ---------------------------------------------------------------- writes
+
+
+def create_ticket(ticket: Ticket, first: Message, author: Member, search_text: str) -> None:
+    """One transaction: the ticket, its first message, and the author in the member directory."""
+    client.transact_write_items(
+        TransactItems=[
+            {
+                "Put": {
+                    "TableName": TABLE,
+                    "Item": _ticket_item(ticket, search_text),
+                    "ConditionExpression": "attribute_not_exists(pk)",
+                }
+            },
+            {"Put": {"TableName": TABLE, "Item": _message_item(ticket, ticket.org_id, first)}},
+            {"Update": _member_upsert(author)},
+        ]
+    )
+
+
+@dataclass
+class Changes:
+    """Attribute changes to a ticket; `status` brings its derived attributes along."""
+
+    values: dict[str, Any] = field(default_factory=dict)
+    removed: list[str] = field(default_factory=list)
+
+
+def update_ticket(expected: Expectation, org_id: str | None, changes: Changes, at: str) -> Ticket:
+    names: dict[str, str] = {"#updated_at": "updated_at", "#version": "version"}
+    values: dict[str, Any] = {":updated_at": {"S": at}, ":one": {"N": "1"}}
+    sets = ["#updated_at = :updated_at", "#version = #version + :one"]
+    for position, (name, value) in enumerate(changes.values.items()):
+        names[f"#f{position}"] = name
+        values[f":v{position}"] = _av(value) if value is not None else {"NULL": True}
+        sets.append(f"#f{position} = :v{position}")
+    expression = "SET " + ", ".join(sets)
+    if changes.removed:
+        removed = []
+        for position, name in enumerate(changes.removed):
+            names[f"#r{position}"] = name
+            removed.append(f"#r{position}")
+        expression += " REMOVE " + ", ".join(removed)
+    condition = expected.condition(names, values)
+    with _refused_as(expected):
+        response = client.update_item(
+            TableName=TABLE,
+            Key=ticket_key(expected.ticket_id),
+            UpdateExpression=expression,
+            ConditionExpression=condition,
+            ExpressionAttributeNames=names,
+            ExpressionAttributeValues=values,
+            ReturnValues="ALL_NEW",
+            ReturnValuesOnConditionCheckFailure="ALL_OLD",
+        )
+    return to_ticket(response["Attributes"])
+
+
+def add_message(expected: Expectation, org_id: str, message: Message, author: Member, moves: str | None) -> None:
+    """Append a message and move the status in one transaction: it can never land after a close.
+
+    `moves` is None (internal note), "support" (-> waiting_customer) or "customer" (the status the
+    ticket's `on_customer_reply` names)."""
+    names: dict[str, str] = {"#version": "version"}
+    values: dict[str, Any] = {":at": {"S": message.created_at}, ":one": {"N": "1"}}
+    sets = ["updated_at = :at", "last_activity_at = :at", "#version = #version + :one"]
+    if moves == "support":
+        for name, value in status_attributes(expected.ticket_id, Status.WAITING_CUSTOMER).items():
+            names[f"#{name}"] = name
+            values[f":{name}"] = _av(value)
+            sets.append(f"#{name} = :{name}")
+    elif moves == "customer":
+        names |= {"#status": "status", "#next": "on_customer_reply"}
+        sets += ["#status = #next.#status", "gsi2sk = #next.gsi2sk", "gsi3pk = #next.gsi3pk"]
+    condition = expected.condition(names, values)
+    update = {
+        "TableName": TABLE,
+        "Key": ticket_key(expected.ticket_id),
+        "UpdateExpression": "SET " + ", ".join(sets),
+        "ConditionExpression": condition,
+        "ExpressionAttributeNames": names,
+        "ExpressionAttributeValues": values,
+        "ReturnValuesOnConditionCheckFailure": "ALL_OLD",
+    }
+    _transact(
+        [
+            {"Update": update},
+            {"Put": {"TableName": TABLE, "Item": _message_item(expected.ticket_id, org_id, message)}},
+            {"Update": _member_upsert(author)},
+        ],
+        expected,
+    )
+
+
+def close_ticket(expected: Expectation, org_id: str, note: Message) -> None:
+    """Close (one way) and record who closed it, in one transaction."""
+    names: dict[str, str] = {"#version": "version"}
+    values: dict[str, Any] = {":at": {"S": note.created_at}, ":one": {"N": "1"}}
+    sets = ["updated_at = :at", "last_activity_at = :at", "closed_at = :at", "#version = #version + :one"]
+    for name, value in status_attributes(expected.ticket_id, Status.CLOSED).items():
+        names[f"#{name}"] = name
+        values[f":{name}"] = _av(value)
+        sets.append(f"#{name} = :{name}")
+    condition = expected.condition(names, values)
+    _transact(
+        [
+            {
+                "Update": {
+                    "TableName": TABLE,
+                    "Key": ticket_key(expected.ticket_id),
+                    "UpdateExpression": "SET " + ", ".join(sets),
+                    "ConditionExpression": condition,
+                    "ExpressionAttributeNames": names,
+                    "ExpressionAttributeValues": values,
+                    "ReturnValuesOnConditionCheckFailure": "ALL_OLD",
+                }
+            },
+            {"Put": {"TableName": TABLE, "Item": _message_item(expected.ticket_id, org_id, note)}},
+        ],
+        expected,
+    )
+
+
+# ---------------------------------------------------------------- reads
+
+
+def get_conversation(ticket_id: str, org_id: str | None, include_internal: bool) -> Conversation:
+    """The ticket, its messages and attachments: one Query (more only past 1 MB of conversation)."""
+    names = {"#pk": "pk"}
+    values: dict[str, Any] = {":pk": {"S": f"TICKET#{ticket_id}"}}
+    filters = []
+    if org_id is not None:
+        filters.append("org_id = :org")
+        values[":org"] = {"S": org_id}
+    if not include_internal:
+        filters.append("(attribute_not_exists(internal) OR internal = :false)")
+        values[":false"] = {"BOOL": False}
+    request: dict[str, Any] = {
+        "TableName": TABLE,
+        "KeyConditionExpression": "#pk = :pk",
+        "ExpressionAttributeNames": names,
+        "ExpressionAttributeValues": values,
+    }
+    if filters:
+        request["FilterExpression"] = " AND ".join(filters)
+    items: list[dict[str, Any]] = []
+    while True:
+        response = client.query(**request)
+        items += response["Items"]
+        if "LastEvaluatedKey" not in response:
+            break
+        request["ExclusiveStartKey"] = response["LastEvaluatedKey"]
+    return _conversation(ticket_id, items)
+
+
+def _conversation(ticket_id: str, items: list[dict[str, Any]]) -> Conversation:
+    ticket_item = next((item for item in items if item["sk"]["S"] == "TICKET"), None)
+    if ticket_item is None:
+        raise TicketNotFound(ticket_id)
+    attachments = [Attachment.model_validate(_plain(i)) for i in items if i["sk"]["S"].startswith("ATT#")]
+    messages = []
+    for item in items:
+        if item["sk"]["S"].startswith("MSG#"):
+            message = Message.model_validate(_plain(item))
+            message.attachments = [a for a in attachments if a.message_id == message.id]
+            messages.append(message)
+    ticket = to_ticket(ticket_item)
+    return Conversation(**dict(ticket), messages=messages, attachments=attachments)
+
+
+@dataclass
+class TicketQuery:
+    org_id: str | None  # None: every org (support)
+    statuses: list[Status] = field(default_factory=list)
+    category: str | None = None
+    severity: str | None = None
+    cluster_id: str | None = None
+    words: list[str] = field(default_factory=list)
+    limit: int = 25
+    cursor: str | None = None
+
+
+@dataclass(frozen=True)
+class Plan:
+    index: str
+    partition: str
+    sort_prefix: str | None = None  # ByOrgStatus: "<status>#"
+    status_filter: tuple[Status, ...] = ()
+
+    @property
+    def scope(self) -> str:
+        """What a cursor of this plan is bound to."""
+        return self.partition + (f"|{self.sort_prefix}" if self.sort_prefix else "")
+
+
+def _plan(query: TicketQuery) -> Plan:
+    """Pick the narrowest index for the query; statuses it does not cover become a filter."""
+    single = query.statuses[0] if len(query.statuses) == 1 else None
+    if query.org_id is not None:
+        if single:
+            return Plan("ByOrgStatus", f"ORG#{query.org_id}", sort_prefix=f"{single.value}#")
+        return Plan("ByOrg", f"ORG#{query.org_id}", status_filter=tuple(query.statuses))
+    if single:
+        return Plan("QueueByStatus", f"STATUS#{single.value}")
+    return Plan("Queue", "TICKETS", status_filter=tuple(query.statuses))
+
+
+def list_tickets(query: TicketQuery, scope: str | None) -> tuple[list[Ticket], str | None]:
+    """A page of tickets, newest first: one Query per page unless filters must skip tickets,
+    and never more than MAX_EXAMINED_PER_PAGE tickets examined per page."""
+    plan = _plan(query)
+    pk_name, sk_name = INDEXES[plan.index]
+    names = {"#ipk": pk_name}
+    values: dict[str, Any] = {":ipk": {"S": plan.partition}}
+    key_condition = "#ipk = :ipk"
+    if plan.sort_prefix:
+        names["#isk"] = sk_name
+        values[":prefix"] = {"S": plan.sort_prefix}
+        key_condition += " AND begins_with(#isk, :prefix)"
+    filters = []
+    if status_filter := plan.status_filter:
+        names["#status"] = "status"
+        keys = [f":s{i}" for i in range(len(status_filter))]
+        values |= {key: {"S": status.value} for key, status in zip(keys, status_filter, strict=True)}
+        filters.append(f"#status IN ({', '.join(keys)})")
+    for name in ("category", "severity"):
+        if getattr(query, name):
+            names[f"#{name}"] = name
+            values[f":{name}"] = {"S": getattr(query, name)}
+            filters.append(f"#{name} = :{name}")
+    if query.cluster_id:
+        names |= {"#properties": "properties", "#cluster": "cluster_id"}
+        values[":cluster"] = {"S": query.cluster_id}
+        filters.append("#properties.#cluster = :cluster")
+    for position, word in enumerate(query.words):
+        values[f":w{position}"] = {"S": word}
+        filters.append(f"contains(search_text, :w{position})")
+    request: dict[str, Any] = {
+        "TableName": TABLE,
+        "IndexName": plan.index,
+        "KeyConditionExpression": key_condition,
+        "ExpressionAttributeNames": names,
+        "ExpressionAttributeValues": values,
+        "ScanIndexForward": False,
+        "Limit": query.limit if not filters else max(query.limit, 100),
+    }
+    if filters:
+        request["FilterExpression"] = " AND ".join(filters)
+    if query.cursor:
+        request["ExclusiveStartKey"] = {
+            name: {"S": value} for name, value in cursor.decode(query.cursor, plan.index, plan.scope, scope).items()
+        }
+    tickets: list[dict[str, Any]] = []
+    examined = 0
+    last_key: dict[str, Any] | None = None
+    while True:
+        response = client.query(**request)
+        examined += response.get("ScannedCount", 0)
+        for item in response["Items"]:
+            tickets.append(item)
+            if len(tickets) == query.limit:
+                last_key = {name: item[name] for name in ("pk", "sk", pk_name, sk_name)}
+                break
+        else:
+            last_key = response.get("LastEvaluatedKey")
+        if len(tickets) == query.limit or last_key is None or examined >= MAX_EXAMINED_PER_PAGE:
+            break
+        request["ExclusiveStartKey"] = last_key
+    next_cursor = None
+    if last_key is not None:
+        next_cursor = cursor.encode(plan.index, plan.scope, {name: value["S"] for name, value in last_key.items()})
+    return [to_ticket(item) for item in tickets], next_cursor
+
+
+# ---------------------------------------------------------------- members
+
+
+def member_key(org_id: str, user_id: str) -> dict[str, Any]:
+    return {"pk": {"S": f"ORG#{org_id}"}, "sk": {"S": f"MEMBER#{user_id}"}}
+
+
+def get_member(org_id: str, user_id: str) -> Member | None:
+    response = client.get_item(TableName=TABLE, Key=member_key(org_id, user_id))
+    return Member.model_validate(_plain(response["Item"])) if "Item" in response else None
+
+
+def save_member(member: Member) -> Member:
+    """Record the member (as their token describes them) with their notification preference."""
+    response = client.update_item(
+        TableName=TABLE,
+        Key=member_key(member.org_id, member.id),
+        UpdateExpression="SET #type = :type, id = :id, org_id = :org, email = :email, #roles = :roles, "
+        "email_notifications = :notifications",
+        ExpressionAttributeNames={"#type": "type", "#roles": "roles"},
+        ExpressionAttributeValues={
+            ":type": {"S": "member"},
+            ":id": {"S": member.id},
+            ":org": {"S": member.org_id},
+            ":email": _av(member.email) if member.email else {"NULL": True},
+            ":roles": _av(sorted(member.roles)),
+            ":notifications": {"BOOL": member.email_notifications},
+        },
+        ReturnValues="ALL_NEW",
+    )
+    return Member.model_validate(_plain(response["Attributes"]))

@@ -1,0 +1,78 @@
+"""Request bodies and response shapes of the HTTP API: explicit, strict, no mass assignment."""
+
+from typing import Annotated
+
+from pydantic import AliasChoices, BaseModel, ConfigDict, Field, StringConstraints, model_validator
+
+from helpdesk.models import Category, Severity, Source, Status, Ticket
+
+MAX_BODY_CHARS = 50_000
+MAX_PROPERTIES = 20
+
+PropertyKey = Annotated[str, StringConstraints(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9_.:-]+$")]
+PropertyValue = Annotated[str, StringConstraints(max_length=1024)]
+Body = Annotated[str, StringConstraints(min_length=1, max_length=MAX_BODY_CHARS)]
+Subject = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)]
+
+
+class Input(BaseModel):
+    """Every request body: unknown fields are refused and types are not coerced."""
+
+    model_config = ConfigDict(extra="forbid", strict=True, populate_by_name=True)
+
+
+class TicketDraft(Input):
+    category: Category | None = None
+    body: Body | None = Field(default=None, validation_alias=AliasChoices("body", "description"))
+    subject: Subject | None = None
+    severity: Severity | None = None
+    properties: dict[PropertyKey, PropertyValue] = Field(default_factory=dict, max_length=MAX_PROPERTIES)
+    source: Source = Source.API
+    review_id: str | None = Field(default=None, max_length=64)
+    answers: dict[Annotated[str, StringConstraints(max_length=500)], Body] | None = Field(
+        default=None, max_length=10
+    )
+
+    @model_validator(mode="after")
+    def _category_and_body_unless_filed_from_review(self) -> "TicketDraft":
+        if self.review_id is None:
+            missing = [name for name in ("category", "body") if getattr(self, name) is None]
+            if missing:
+                raise ValueError(f"{' and '.join(missing)} required (or file an accepted review with review_id)")
+        return self
+
+
+class TicketUpdate(Input):
+    subject: Subject | None = None
+    category: Category | None = None
+    severity: Severity | None = None
+    status: Status | None = None
+    assignee: Annotated[str, StringConstraints(min_length=1, max_length=254)] | None = None
+
+    @model_validator(mode="after")
+    def _not_empty(self) -> "TicketUpdate":
+        if not self.model_fields_set:
+            raise ValueError("nothing to update")
+        return self
+
+
+class Reply(Input):
+    body: Body
+    internal: bool = False
+
+
+class MemberUpdate(Input):
+    email_notifications: bool
+
+
+class TicketPage(BaseModel):
+    items: list[Ticket]
+    next_cursor: str | None
+
+
+class Problem(BaseModel):
+    type: str = "about:blank"
+    title: str
+    status: int
+    detail: str
+    errors: list[dict[str, str]] | None = None

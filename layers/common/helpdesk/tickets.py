@@ -1,0 +1,150 @@
+"""Ticket use cases: read, list, update, reply, close; and the caller's own member record.
+
+Every function takes the verified caller first and limits what it touches to the caller's org
+(the support team is not limited)."""
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator
+
+from helpdesk import repository
+from helpdesk.auth import Caller
+from helpdesk.errors import Forbidden, InvalidRequest
+from helpdesk.models import (
+    Author,
+    AuthorKind,
+    Category,
+    Conversation,
+    Member,
+    Message,
+    Severity,
+    Status,
+    Ticket,
+    new_id,
+    now,
+)
+from helpdesk.repository import Changes, Expectation, TicketQuery
+from helpdesk.schemas import MemberUpdate, Reply, TicketPage, TicketUpdate
+from helpdesk.status import can_support_set
+
+CUSTOMER_FIELDS = frozenset({"subject", "category", "severity"})
+SUPPORT_FIELDS = CUSTOMER_FIELDS | {"status", "assignee"}
+NULLABLE_FIELDS = frozenset({"assignee"})
+
+
+def member_of(caller: Caller) -> Member:
+    return Member(id=caller.user_id, email=caller.email, org_id=caller.org_id, roles=sorted(caller.roles))
+
+
+def author_of(caller: Caller) -> Author:
+    kind = AuthorKind.SUPPORT if caller.is_support else AuthorKind.USER
+    return Author(id=caller.user_id, email=caller.email, kind=kind)
+
+
+def get_conversation(caller: Caller, ticket_id: str) -> Conversation:
+    return repository.get_conversation(ticket_id, caller.scope(), include_internal=caller.is_support)
+
+
+class ListParams(BaseModel):
+    """The query string of GET /v1/tickets."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    status: list[Status] = Field(default_factory=list, max_length=7)
+    category: Category | None = None
+    severity: Severity | None = None
+    cluster_id: str | None = Field(default=None, min_length=1, max_length=128)
+    q: str | None = Field(default=None, min_length=1, max_length=200)
+    limit: int = Field(default=25, ge=1, le=100)
+    cursor: str | None = Field(default=None, min_length=1, max_length=2048)
+    org_id: str | None = Field(default=None, min_length=1, max_length=128)
+
+    @field_validator("status", mode="before")
+    @classmethod
+    def _split(cls, value: object) -> object:
+        """HTTP API joins a repeated parameter with commas (status=open&status=triaging)."""
+        return [part for part in value.split(",") if part] if isinstance(value, str) else value
+
+
+def list_tickets(caller: Caller, params: ListParams) -> TicketPage:
+    if params.org_id is not None and not caller.is_support:
+        raise Forbidden("Only the support team may list another organisation's tickets.")
+    org_id = params.org_id if caller.is_support else caller.org_id
+    words = sorted({word for word in (params.q or "").lower().split() if word})[:10]
+    query = TicketQuery(
+        org_id=org_id,
+        statuses=list(dict.fromkeys(params.status)),
+        category=params.category,
+        severity=params.severity,
+        cluster_id=params.cluster_id,
+        words=words,
+        limit=params.limit,
+        cursor=params.cursor,
+    )
+    items, next_cursor = repository.list_tickets(query, scope=caller.scope())
+    return TicketPage(items=items, next_cursor=next_cursor)
+
+
+def update_ticket(caller: Caller, ticket_id: str, update: TicketUpdate, version: int | None) -> Ticket:
+    """Customers may change subject, category and severity; support also status and assignee."""
+    requested = update.model_fields_set
+    allowed = SUPPORT_FIELDS if caller.is_support else CUSTOMER_FIELDS
+    if refused := sorted(requested - allowed):
+        raise Forbidden(f"Only the support team may change {', '.join(refused)}.")
+    if nulls := sorted(name for name in requested - NULLABLE_FIELDS if getattr(update, name) is None):
+        raise InvalidRequest(f"{', '.join(nulls)} cannot be null.", [{"field": n, "message": "null"} for n in nulls])
+    changes = Changes()
+    for name in sorted(requested):
+        value = getattr(update, name)
+        if name == "status":
+            if not can_support_set(value):
+                raise InvalidRequest(
+                    f"Support may set status to triaging, in_progress or resolved, not {value.value}; "
+                    "replies and close move the other statuses.",
+                    [{"field": "status", "message": "not settable"}],
+                )
+            changes.values |= repository.status_attributes(ticket_id, value)
+        elif name == "assignee" and value is None:
+            changes.removed.append("assignee")
+        else:
+            changes.values[name] = value.value if hasattr(value, "value") else value
+    expected = Expectation(ticket_id, caller.scope(), version=version)
+    return repository.update_ticket(expected, caller.scope(), changes, at=now())
+
+
+def reply(caller: Caller, ticket_id: str, reply: Reply) -> Message:
+    """Add a message. A support reply waits on the customer; a customer reply hands the ball back;
+    an internal note (support only) moves nothing and is never shown to customers."""
+    if reply.internal and not caller.is_support:
+        raise Forbidden("Only the support team may write internal notes.")
+    message = Message(id=new_id(), author=author_of(caller), body=reply.body, internal=reply.internal, created_at=now())
+    moves = None if reply.internal else ("support" if caller.is_support else "customer")
+    repository.add_message(Expectation(ticket_id, caller.scope()), caller.org_id, message, member_of(caller), moves)
+    return message
+
+
+class Closed(BaseModel):
+    id: str
+    status: Status
+    closed_at: str
+
+
+def close(caller: Caller, ticket_id: str) -> Closed:
+    """Close for good (anyone in the org, or support); closing a closed ticket is a conflict."""
+    who = caller.email or caller.user_id
+    note = Message(
+        id=new_id(),
+        author=Author(id="system", email=None, kind=AuthorKind.SYSTEM),
+        body=f"Ticket closed by {who}.",
+        created_at=now(),
+    )
+    repository.close_ticket(Expectation(ticket_id, caller.scope()), caller.org_id, note)
+    return Closed(id=ticket_id, status=Status.CLOSED, closed_at=note.created_at)
+
+
+def me(caller: Caller) -> Member:
+    stored = repository.get_member(caller.org_id, caller.user_id)
+    current = member_of(caller)
+    return current.model_copy(update={"email_notifications": stored.email_notifications}) if stored else current
+
+
+def update_me(caller: Caller, update: MemberUpdate) -> Member:
+    return repository.save_member(member_of(caller).model_copy(update={"email_notifications": update.email_notifications}))

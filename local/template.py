@@ -1,0 +1,137 @@
+"""Read template.yaml and create its resources (tables, bucket, queues) through boto3.
+
+Used by the tests (against moto in-process) and by the local stack (against moto's server), so
+both build exactly what the template declares."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from functools import cache
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+ROOT = Path(__file__).resolve().parent.parent
+TEMPLATE = ROOT / "template.yaml"
+
+
+class _CfnLoader(yaml.SafeLoader):
+    """A YAML loader that keeps CloudFormation's short-form tags (!Ref, !Sub, !GetAtt …)."""
+
+
+def _tag(loader: yaml.SafeLoader, tag_suffix: str, node: yaml.Node) -> Any:
+    name = "Ref" if tag_suffix == "Ref" else f"Fn::{tag_suffix}"
+    if isinstance(node, yaml.ScalarNode):
+        value: Any = loader.construct_scalar(node)
+        if tag_suffix == "GetAtt":
+            value = value.split(".", 1)
+    elif isinstance(node, yaml.SequenceNode):
+        value = loader.construct_sequence(node, deep=True)
+    else:
+        value = loader.construct_mapping(node, deep=True)
+    return {name: value}
+
+
+_CfnLoader.add_multi_constructor("!", _tag)
+
+
+@cache
+def load(path: Path = TEMPLATE) -> dict[str, Any]:
+    return yaml.load(path.read_text(), Loader=_CfnLoader)  # noqa: S506 - SafeLoader subclass
+
+
+def resources(kind: str, template: dict[str, Any] | None = None) -> dict[str, dict[str, Any]]:
+    template = template or load()
+    return {name: res for name, res in template["Resources"].items() if res["Type"] == kind}
+
+
+@dataclass
+class Stack:
+    """Physical names of the resources created from the template."""
+
+    names: dict[str, str] = field(default_factory=dict)  # logical id -> table name / bucket / queue url
+    arns: dict[str, str] = field(default_factory=dict)
+
+
+def create_tables(dynamodb: Any, stack: Stack, prefix: str = "helpdesk") -> None:
+    for logical_id, res in resources("AWS::DynamoDB::Table").items():
+        props = res["Properties"]
+        name = f"{prefix}-{logical_id}".lower()
+        request: dict[str, Any] = {
+            "TableName": name,
+            "AttributeDefinitions": props["AttributeDefinitions"],
+            "KeySchema": props["KeySchema"],
+            "BillingMode": props.get("BillingMode", "PAY_PER_REQUEST"),
+        }
+        if "GlobalSecondaryIndexes" in props:
+            request["GlobalSecondaryIndexes"] = props["GlobalSecondaryIndexes"]
+        if "StreamSpecification" in props:
+            request["StreamSpecification"] = {"StreamEnabled": True, **props["StreamSpecification"]}
+        description = dynamodb.create_table(**request)["TableDescription"]
+        ttl = props.get("TimeToLiveSpecification")
+        if ttl:
+            dynamodb.update_time_to_live(TableName=name, TimeToLiveSpecification=ttl)
+        stack.names[logical_id] = name
+        stack.arns[logical_id] = description["TableArn"]
+        if "LatestStreamArn" in description:
+            stack.arns[f"{logical_id}.StreamArn"] = description["LatestStreamArn"]
+
+
+def create_queues(sqs: Any, stack: Stack, prefix: str = "helpdesk") -> None:
+    queues = resources("AWS::SQS::Queue")
+    # dead-letter queues first: the others name them in their redrive policy
+    ordered = sorted(queues, key=lambda logical_id: "RedrivePolicy" in queues[logical_id]["Properties"])
+    for logical_id in ordered:
+        props = queues[logical_id]["Properties"]
+        attributes = {
+            key: str(props[key]) for key in ("VisibilityTimeout", "MessageRetentionPeriod") if key in props
+        }
+        redrive = props.get("RedrivePolicy")
+        if redrive:
+            target = redrive["deadLetterTargetArn"]["Fn::GetAtt"][0]
+            attributes["RedrivePolicy"] = json.dumps(
+                {"deadLetterTargetArn": stack.arns[target], "maxReceiveCount": str(redrive["maxReceiveCount"])}
+            )
+        url = sqs.create_queue(QueueName=f"{prefix}-{logical_id}", Attributes=attributes)["QueueUrl"]
+        arn = sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
+        stack.names[logical_id] = url
+        stack.arns[logical_id] = arn
+
+
+def create_buckets(s3: Any, stack: Stack, prefix: str = "helpdesk") -> None:
+    for logical_id in resources("AWS::S3::Bucket"):
+        name = f"{prefix}-{logical_id}".lower()
+        s3.create_bucket(Bucket=name, CreateBucketConfiguration={"LocationConstraint": s3.meta.region_name})
+        stack.names[logical_id] = name
+        stack.arns[logical_id] = f"arn:aws:s3:::{name}"
+
+
+def create_all(session: Any, prefix: str = "helpdesk", endpoint_url: str | None = None) -> Stack:
+    stack = Stack()
+    create_tables(session.client("dynamodb", endpoint_url=endpoint_url), stack, prefix)
+    create_queues(session.client("sqs", endpoint_url=endpoint_url), stack, prefix)
+    create_buckets(session.client("s3", endpoint_url=endpoint_url), stack, prefix)
+    return stack
+
+
+def function_environment(stack: Stack, logical_id: str, parameters: dict[str, str]) -> dict[str, str]:
+    """The environment the template gives a function (Globals merged with its own), resolved
+    against the created resources and the given parameter values."""
+    template = load()
+    variables = dict(template.get("Globals", {}).get("Function", {}).get("Environment", {}).get("Variables", {}))
+    own = template["Resources"][logical_id]["Properties"].get("Environment", {}).get("Variables", {})
+    variables.update(own)
+    defaults = {name: str(p.get("Default", "")) for name, p in template.get("Parameters", {}).items()}
+    values = {**defaults, **parameters, **stack.names}
+    return {name: _resolve(value, values, stack) for name, value in variables.items()}
+
+
+def _resolve(value: Any, values: dict[str, str], stack: Stack) -> str:
+    if isinstance(value, dict) and "Ref" in value:
+        return values.get(value["Ref"], "")
+    if isinstance(value, dict) and "Fn::GetAtt" in value:
+        logical_id, attribute = value["Fn::GetAtt"]
+        return stack.arns.get(f"{logical_id}.{attribute}", stack.arns.get(logical_id, ""))
+    return str(value)
