@@ -7,8 +7,9 @@ SAM_VENV := .venv-sam
 SAM := $(SAM_VENV)/bin/sam
 # sam build and the bench need python3.13 (the Lambda runtime); pyenv puts it on PATH with this.
 export PYENV_VERSION ?= 3.11.7:3.12.1:3.13.0
-PYTHON313 ?= $(shell command -v python3.13 || echo $(HOME)/.pyenv/versions/3.13.0/bin/python3.13)
+PYTHON313 ?= $(shell PYENV_VERSION=3.13.0 pyenv which python3.13 2>/dev/null || command -v python3.13)
 export PYTHON313
+export SAM_CLI_TELEMETRY = 0
 
 .PHONY: install run test unit lint typecheck validate build bench openapi eval deploy clean
 
@@ -43,8 +44,9 @@ lint: install
 validate: install $(SAM_VENV)/.installed ## sam validate --lint (cfn-lint included)
 	$(SAM) validate --lint
 
-build: $(SAM_VENV)/.installed ## sam build, cached and parallel (samconfig.toml)
+build: $(SAM_VENV)/.installed ## sam build (cached, parallel), then .pyc for every function
 	$(SAM) build
+	$(PYTHON313) -m compileall -q -j 0 --invalidation-mode unchecked-hash .aws-sam/build/*Function
 
 bench: install ## cold starts, AWS round trips, latency as data grows (numbers for the README)
 	$(PY) -m bench.run

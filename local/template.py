@@ -85,9 +85,7 @@ def create_queues(sqs: Any, stack: Stack, prefix: str = "helpdesk") -> None:
     ordered = sorted(queues, key=lambda logical_id: "RedrivePolicy" in queues[logical_id]["Properties"])
     for logical_id in ordered:
         props = queues[logical_id]["Properties"]
-        attributes = {
-            key: str(props[key]) for key in ("VisibilityTimeout", "MessageRetentionPeriod") if key in props
-        }
+        attributes = {key: str(props[key]) for key in ("VisibilityTimeout", "MessageRetentionPeriod") if key in props}
         redrive = props.get("RedrivePolicy")
         if redrive:
             target = redrive["deadLetterTargetArn"]["Fn::GetAtt"][0]
@@ -128,9 +126,18 @@ def function_environment(stack: Stack, logical_id: str, parameters: dict[str, st
     return {name: _resolve(value, values, stack) for name, value in variables.items()}
 
 
+def _condition(name: str, values: dict[str, str]) -> bool:
+    """A template condition of the form !Equals [!Ref Parameter, "value"]."""
+    left, right = load()["Conditions"][name]["Fn::Equals"]
+    return str(values.get(left["Ref"], "")) == str(right)
+
+
 def _resolve(value: Any, values: dict[str, str], stack: Stack) -> str:
     if isinstance(value, dict) and "Ref" in value:
         return values.get(value["Ref"], "")
+    if isinstance(value, dict) and "Fn::If" in value:
+        condition, when_true, when_false = value["Fn::If"]
+        return _resolve(when_true if _condition(condition, values) else when_false, values, stack)
     if isinstance(value, dict) and "Fn::GetAtt" in value:
         logical_id, attribute = value["Fn::GetAtt"]
         return stack.arns.get(f"{logical_id}.{attribute}", stack.arns.get(logical_id, ""))

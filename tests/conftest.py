@@ -24,14 +24,14 @@ os.environ.update(
     }
 )
 
-from collections.abc import Iterator  # noqa: E402
-from typing import Any  # noqa: E402
+from collections.abc import Iterator
+from typing import Any
 
-import boto3  # noqa: E402
-import pytest  # noqa: E402
-from moto import mock_aws  # noqa: E402
+import boto3
+import pytest
+from moto import mock_aws
 
-from local import template  # noqa: E402
+from local import template
 
 
 @pytest.fixture

@@ -1,9 +1,7 @@
 """POST /v1/tickets/{ticket_id}/close (alias DELETE /v1/tickets/{ticket_id}): close for good."""
 
-from aws_lambda_powertools.event_handler import Response
-
 from helpdesk import tickets
-from helpdesk.http import RouteSpec, json_response, lambda_handler_for, make_api, route
+from helpdesk.http import Response, RouteSpec, json_response, lambda_handler_for, make_api, route
 from helpdesk.observability import MetricUnit, metrics
 
 api = make_api()
@@ -11,10 +9,22 @@ api = make_api()
 
 @route(
     api,
-    RouteSpec("POST", "/v1/tickets/{ticket_id}/close", "Close a ticket", "closeTicket",
-              response=tickets.Closed, errors=(401, 403, 404, 409)),
-    RouteSpec("DELETE", "/v1/tickets/{ticket_id}", "Close a ticket (alias)", "deleteTicket",
-              response=tickets.Closed, errors=(401, 403, 404, 409)),
+    RouteSpec(
+        "POST",
+        "/v1/tickets/{ticket_id}/close",
+        "Close a ticket",
+        "closeTicket",
+        response=tickets.Closed,
+        errors=(401, 403, 404, 409),
+    ),
+    RouteSpec(
+        "DELETE",
+        "/v1/tickets/{ticket_id}",
+        "Close a ticket (alias)",
+        "deleteTicket",
+        response=tickets.Closed,
+        errors=(401, 403, 404, 409),
+    ),
 )
 def close_ticket(ticket_id: str) -> Response:
     closed = tickets.close(api.caller(), ticket_id)

@@ -1,9 +1,7 @@
 """POST /v1/tickets: file a ticket; its AI review is queued."""
 
-from aws_lambda_powertools.event_handler import Response
-
 from helpdesk import filing
-from helpdesk.http import RouteSpec, json_response, lambda_handler_for, make_api, route
+from helpdesk.http import Response, RouteSpec, json_response, lambda_handler_for, make_api, route
 from helpdesk.models import Ticket
 from helpdesk.observability import MetricUnit, metrics
 from helpdesk.schemas import TicketDraft
@@ -14,8 +12,14 @@ api = make_api()
 @route(
     api,
     RouteSpec(
-        "POST", "/v1/tickets", "File a ticket", "createTicket",
-        status=201, body=TicketDraft, response=Ticket, errors=(400, 401, 403, 404, 409, 413, 415, 422),
+        "POST",
+        "/v1/tickets",
+        "File a ticket",
+        "createTicket",
+        status=201,
+        body=TicketDraft,
+        response=Ticket,
+        errors=(400, 401, 403, 404, 409, 413, 415, 422),
     ),
 )
 def create_ticket(body: TicketDraft) -> Response:

@@ -1,9 +1,7 @@
 """GET /v1/me: who the caller is, and their notification preference."""
 
-from aws_lambda_powertools.event_handler import Response
-
 from helpdesk import tickets
-from helpdesk.http import RouteSpec, json_response, lambda_handler_for, make_api, route
+from helpdesk.http import Response, RouteSpec, json_response, lambda_handler_for, make_api, route
 from helpdesk.models import Member
 
 api = make_api()

@@ -1,9 +1,7 @@
 """GET /v1/tickets/{ticket_id}: the ticket with its whole conversation."""
 
-from aws_lambda_powertools.event_handler import Response
-
 from helpdesk import tickets
-from helpdesk.http import RouteSpec, etag, json_response, lambda_handler_for, make_api, route
+from helpdesk.http import Response, RouteSpec, etag, json_response, lambda_handler_for, make_api, route
 from helpdesk.models import Conversation
 
 api = make_api()
@@ -12,8 +10,12 @@ api = make_api()
 @route(
     api,
     RouteSpec(
-        "GET", "/v1/tickets/{ticket_id}", "Get a ticket with its conversation", "getTicket",
-        response=Conversation, errors=(401, 403, 404),
+        "GET",
+        "/v1/tickets/{ticket_id}",
+        "Get a ticket with its conversation",
+        "getTicket",
+        response=Conversation,
+        errors=(401, 403, 404),
     ),
 )
 def get_ticket(ticket_id: str) -> Response:

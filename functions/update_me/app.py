@@ -1,9 +1,7 @@
 """PATCH /v1/me: turn email notifications on or off."""
 
-from aws_lambda_powertools.event_handler import Response
-
 from helpdesk import tickets
-from helpdesk.http import RouteSpec, json_response, lambda_handler_for, make_api, route
+from helpdesk.http import Response, RouteSpec, json_response, lambda_handler_for, make_api, route
 from helpdesk.models import Member
 from helpdesk.schemas import MemberUpdate
 
@@ -12,8 +10,15 @@ api = make_api()
 
 @route(
     api,
-    RouteSpec("PATCH", "/v1/me", "Set the caller's email notifications", "updateMe",
-              body=MemberUpdate, response=Member, errors=(400, 401, 403, 415, 422)),
+    RouteSpec(
+        "PATCH",
+        "/v1/me",
+        "Set the caller's email notifications",
+        "updateMe",
+        body=MemberUpdate,
+        response=Member,
+        errors=(400, 401, 403, 415, 422),
+    ),
 )
 def update_me(body: MemberUpdate) -> Response:
     return json_response(200, tickets.update_me(api.caller(), body))

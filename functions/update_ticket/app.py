@@ -1,9 +1,16 @@
 """PATCH /v1/tickets/{ticket_id}: change subject, category, severity (support: status, assignee)."""
 
-from aws_lambda_powertools.event_handler import Response
-
 from helpdesk import tickets
-from helpdesk.http import RouteSpec, etag, if_match_version, json_response, lambda_handler_for, make_api, route
+from helpdesk.http import (
+    Response,
+    RouteSpec,
+    etag,
+    if_match_version,
+    json_response,
+    lambda_handler_for,
+    make_api,
+    route,
+)
 from helpdesk.models import Ticket
 from helpdesk.schemas import TicketUpdate
 
@@ -13,8 +20,13 @@ api = make_api()
 @route(
     api,
     RouteSpec(
-        "PATCH", "/v1/tickets/{ticket_id}", "Update a ticket", "updateTicket",
-        body=TicketUpdate, response=Ticket, errors=(400, 401, 403, 404, 409, 412, 415, 422),
+        "PATCH",
+        "/v1/tickets/{ticket_id}",
+        "Update a ticket",
+        "updateTicket",
+        body=TicketUpdate,
+        response=Ticket,
+        errors=(400, 401, 403, 404, 409, 412, 415, 422),
     ),
 )
 def update_ticket(ticket_id: str, body: TicketUpdate) -> Response:

@@ -14,6 +14,13 @@ class HelpdeskError(Exception):
         self.detail = detail
         self.errors = errors
 
+    @classmethod
+    def unknown_query(cls, names: list[str]) -> "HelpdeskError":
+        return InvalidRequest(
+            f"Unknown query parameter(s): {', '.join(names)}.",
+            [{"field": name, "message": "unknown query parameter"} for name in names],
+        )
+
 
 class InvalidRequest(HelpdeskError):
     status = 422

@@ -57,7 +57,9 @@ def idempotent_resolve(resolve: Any) -> Any:
         if key is None:
             return resolve(event, context)
         if not key.strip() or len(key) > MAX_KEY_LENGTH or not key.isprintable():
-            return _problem(400, "Malformed request", f"Idempotency-Key must be 1-{MAX_KEY_LENGTH} printable characters.")
+            return _problem(
+                400, "Malformed request", f"Idempotency-Key must be 1-{MAX_KEY_LENGTH} printable characters."
+            )
         try:
             caller = caller_from_event(event)
         except HelpdeskError:
@@ -73,6 +75,8 @@ def idempotent_resolve(resolve: Any) -> Any:
         except IdempotencyValidationError:
             return _problem(422, "Idempotency-Key reused", "This Idempotency-Key was used with a different request.")
         except IdempotencyAlreadyInProgressError:
-            return _problem(409, "Request in progress", "A request with this Idempotency-Key is still running; retry later.")
+            return _problem(
+                409, "Request in progress", "A request with this Idempotency-Key is still running; retry later."
+            )
 
     return resolve_once

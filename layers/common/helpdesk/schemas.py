@@ -4,7 +4,7 @@ from typing import Annotated
 
 from pydantic import AliasChoices, BaseModel, ConfigDict, Field, StringConstraints, model_validator
 
-from helpdesk.models import Category, Severity, Source, Status, Ticket
+from helpdesk.models import Category, Severity, Source, Status
 
 MAX_BODY_CHARS = 50_000
 MAX_PROPERTIES = 20
@@ -29,9 +29,7 @@ class TicketDraft(Input):
     properties: dict[PropertyKey, PropertyValue] = Field(default_factory=dict, max_length=MAX_PROPERTIES)
     source: Source = Source.API
     review_id: str | None = Field(default=None, max_length=64)
-    answers: dict[Annotated[str, StringConstraints(max_length=500)], Body] | None = Field(
-        default=None, max_length=10
-    )
+    answers: dict[Annotated[str, StringConstraints(max_length=500)], Body] | None = Field(default=None, max_length=10)
 
     @model_validator(mode="after")
     def _category_and_body_unless_filed_from_review(self) -> "TicketDraft":
@@ -63,11 +61,6 @@ class Reply(Input):
 
 class MemberUpdate(Input):
     email_notifications: bool
-
-
-class TicketPage(BaseModel):
-    items: list[Ticket]
-    next_cursor: str | None
 
 
 class Problem(BaseModel):

@@ -3,6 +3,8 @@
 Every function takes the verified caller first and limits what it touches to the caller's org
 (the support team is not limited)."""
 
+from typing import TYPE_CHECKING
+
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from helpdesk import repository
@@ -22,8 +24,10 @@ from helpdesk.models import (
     now,
 )
 from helpdesk.repository import Changes, Expectation, TicketQuery
-from helpdesk.schemas import MemberUpdate, Reply, TicketPage, TicketUpdate
 from helpdesk.status import can_support_set
+
+if TYPE_CHECKING:  # request bodies: only the functions that take them import their schemas
+    from helpdesk.schemas import MemberUpdate, Reply, TicketUpdate
 
 CUSTOMER_FIELDS = frozenset({"subject", "category", "severity"})
 SUPPORT_FIELDS = CUSTOMER_FIELDS | {"status", "assignee"}
@@ -64,6 +68,11 @@ class ListParams(BaseModel):
         return [part for part in value.split(",") if part] if isinstance(value, str) else value
 
 
+class TicketPage(BaseModel):
+    items: list[Ticket]
+    next_cursor: str | None
+
+
 def list_tickets(caller: Caller, params: ListParams) -> TicketPage:
     if params.org_id is not None and not caller.is_support:
         raise Forbidden("Only the support team may list another organisation's tickets.")
@@ -83,7 +92,7 @@ def list_tickets(caller: Caller, params: ListParams) -> TicketPage:
     return TicketPage(items=items, next_cursor=next_cursor)
 
 
-def update_ticket(caller: Caller, ticket_id: str, update: TicketUpdate, version: int | None) -> Ticket:
+def update_ticket(caller: Caller, ticket_id: str, update: "TicketUpdate", version: int | None) -> Ticket:
     """Customers may change subject, category and severity; support also status and assignee."""
     requested = update.model_fields_set
     allowed = SUPPORT_FIELDS if caller.is_support else CUSTOMER_FIELDS
@@ -110,7 +119,7 @@ def update_ticket(caller: Caller, ticket_id: str, update: TicketUpdate, version:
     return repository.update_ticket(expected, caller.scope(), changes, at=now())
 
 
-def reply(caller: Caller, ticket_id: str, reply: Reply) -> Message:
+def reply(caller: Caller, ticket_id: str, reply: "Reply") -> Message:
     """Add a message. A support reply waits on the customer; a customer reply hands the ball back;
     an internal note (support only) moves nothing and is never shown to customers."""
     if reply.internal and not caller.is_support:
@@ -146,5 +155,7 @@ def me(caller: Caller) -> Member:
     return current.model_copy(update={"email_notifications": stored.email_notifications}) if stored else current
 
 
-def update_me(caller: Caller, update: MemberUpdate) -> Member:
-    return repository.save_member(member_of(caller).model_copy(update={"email_notifications": update.email_notifications}))
+def update_me(caller: Caller, update: "MemberUpdate") -> Member:
+    return repository.save_member(
+        member_of(caller).model_copy(update={"email_notifications": update.email_notifications})
+    )

@@ -1,0 +1,223 @@
+"""make bench: cold-start import cost per function, AWS round trips per request, list latency as
+data grows. Figures are ratios within one run (these machines are noisy); README quotes them."""
+
+from __future__ import annotations
+
+import os
+import random
+import shutil
+import statistics
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+BUILD = ROOT / ".bench"
+PYTHON313 = os.environ.get("PYTHON313") or shutil.which("python3.13") or "python3.13"  # make bench sets it
+ROUNDS = int(os.environ.get("BENCH_ROUNDS", "15"))
+FLOOR = "import boto3\nclient = boto3.client('dynamodb')\n"
+
+
+# ---------------------------------------------------------------- cold starts
+
+
+def build_artifacts() -> dict[str, Path]:
+    """The layer built by its own Makefile recipe (for this machine's platform), each function's
+    code, and the boto3 the Lambda runtime provides; every .py compiled like `make build` does."""
+    layer, runtime, functions = BUILD / "layer", BUILD / "runtime", BUILD / "functions"
+    shutil.rmtree(BUILD, ignore_errors=True)
+    platform = "manylinux2014_aarch64" if os.uname().machine == "aarch64" else "manylinux2014_x86_64"
+    subprocess.run(
+        ["make", "-s", "-C", str(ROOT / "layers/common"), "build-CommonLayer",
+         f"ARTIFACTS_DIR={layer}", f"PLATFORM={platform}", f"PYTHON313={PYTHON313}"],
+        check=True,
+    )  # fmt: skip
+    import boto3
+
+    subprocess.run(
+        [PYTHON313, "-m", "pip", "install", "--quiet", "--disable-pip-version-check", "--target", str(runtime),
+         f"boto3=={boto3.__version__}"],
+        check=True,
+    )  # fmt: skip
+    targets = {"floor": BUILD / "floor"}
+    targets["floor"].mkdir(parents=True)
+    (targets["floor"] / "app.py").write_text(FLOOR)
+    for logical_id, code in _api_functions().items():
+        target = functions / logical_id
+        target.mkdir(parents=True)
+        shutil.copy(ROOT / code / "app.py", target / "app.py")
+        targets[logical_id] = target
+    for folder in (runtime, functions, targets["floor"]):
+        subprocess.run(
+            [PYTHON313, "-m", "compileall", "-q", "-j", "0", "--invalidation-mode", "unchecked-hash", str(folder)],
+            check=True,
+        )
+    return targets
+
+
+def _api_functions() -> dict[str, str]:
+    from local import template
+
+    return {
+        logical_id: res["Properties"]["CodeUri"].rstrip("/")
+        for logical_id, res in template.resources("AWS::Serverless::Function").items()
+        if any(e["Type"] == "HttpApi" for e in res["Properties"].get("Events", {}).values())
+    }
+
+
+def _lambda_environment(logical_id: str) -> dict[str, str]:
+    """What Lambda gives the function: the template's variables and the runtime's own."""
+    from local import template
+
+    stack = template.Stack(names={name: f"helpdesk-{name.lower()}" for name in template.load()["Resources"]})
+    stack.names["ReviewQueue"] = "https://sqs.eu-west-1.amazonaws.com/123456789012/helpdesk-ReviewQueue"
+    env = template.function_environment(stack, logical_id, {}) if logical_id != "floor" else {}
+    return {
+        "PATH": "/usr/bin:/bin",
+        "AWS_REGION": "eu-west-1",
+        "AWS_DEFAULT_REGION": "eu-west-1",
+        "AWS_LAMBDA_FUNCTION_NAME": f"helpdesk-{logical_id}",
+        "AWS_EXECUTION_ENV": "AWS_Lambda_python3.13",
+        "LAMBDA_TASK_ROOT": "/var/task",
+        **env,
+    }
+
+
+def cold_starts(targets: dict[str, Path]) -> dict[str, float]:
+    """Median wall time of a fresh python3.13 that imports the handler module, per target."""
+    layer, runtime = BUILD / "layer" / "python", BUILD / "runtime"
+    samples: dict[str, list[float]] = {name: [] for name in targets}
+    names = list(targets)
+    for _ in range(ROUNDS):
+        random.shuffle(names)
+        for name in names:
+            code = f"import sys; sys.path[:0] = [{str(targets[name])!r}, {str(layer)!r}, {str(runtime)!r}]; import app"
+            started = time.perf_counter()
+            subprocess.run([PYTHON313, "-I", "-S", "-c", code], check=True, env=_lambda_environment(name))
+            samples[name].append(time.perf_counter() - started)
+    return {name: statistics.median(values) for name, values in samples.items()}
+
+
+# ---------------------------------------------------------------- round trips and latency
+
+
+def _in_process_aws() -> tuple[object, dict[str, int]]:
+    """moto in-process with the template's resources; every AWS call counted by a botocore hook."""
+    import boto3
+    from moto import mock_aws
+
+    import tests.conftest  # noqa: F401 - the functions' environment
+    from local import template
+
+    mock = mock_aws()
+    mock.start()
+    template.create_all(boto3.Session(region_name="eu-west-1"))
+    calls: dict[str, int] = {}
+    boto3.setup_default_session(region_name="eu-west-1")
+
+    def count(model: object, **_: object) -> None:
+        key = f"{model.service_model.service_name}.{model.name}"  # type: ignore[attr-defined]
+        calls[key] = calls.get(key, 0) + 1
+
+    boto3.DEFAULT_SESSION._session.register("before-call", count)  # type: ignore[union-attr]
+    return mock, calls
+
+
+def round_trips(calls: dict[str, int]) -> dict[str, dict[str, int]]:
+    from tests.support import SUPPORT, event, invoke
+
+    def measured(name: str, sample: dict) -> tuple[dict[str, int], dict]:
+        calls.clear()
+        response = invoke(name, sample)
+        assert response.status < 300, response
+        return dict(calls), response.json()
+
+    results = {}
+    results["create_ticket"], ticket = measured("create_ticket", event("create_ticket"))
+    path = {"ticket_id": ticket["id"]}
+    results["get_ticket"], _ = measured("get_ticket", event("get_ticket", path=path))
+    results["list_tickets"], _ = measured("list_tickets", event("list_tickets", query={}))
+    results["reply_ticket"], _ = measured("reply_ticket", event("reply_ticket", path=path))
+    results["reply_ticket (support)"], _ = measured("reply_ticket", event("reply_ticket", path=path, claims=SUPPORT))
+    results["update_ticket"], _ = measured(
+        "update_ticket", event("update_ticket", path=path, headers={"if-match": "*"})
+    )
+    results["close_ticket"], _ = measured("close_ticket", event("close_ticket", path=path))
+    results["get_me"], _ = measured("get_me", event("get_me"))
+    results["update_me"], _ = measured("update_me", event("update_me"))
+    return results
+
+
+def list_latency(calls: dict[str, int], small: int = 100, big: int = 20_000) -> dict[str, float]:
+    """Median latency of the first page (limit 25) for an org with `small` vs `big` tickets, both
+    orgs in one table; also the AWS calls and items DynamoDB examined per page."""
+    import boto3
+
+    from helpdesk import repository
+    from helpdesk.models import ReviewStatus, Severity, Status, Ticket, TicketReview, new_id, now
+    from tests.support import event, invoke
+
+    client = boto3.client("dynamodb", region_name="eu-west-1")
+    for org, count in (("small-org", small), ("big-org", big)):
+        batch = []
+        for number in range(count):
+            at = now()
+            ticket = Ticket(
+                id=new_id(), org_id=org, subject=f"Ticket {number}", category="technical", severity=Severity.LOW,
+                status=Status.OPEN, summary="Pods restart", review=TicketReview(status=ReviewStatus.COMPLETED),
+                created_by={"id": "u-1"}, source="api", created_at=at, updated_at=at, last_activity_at=at, version=1,
+            )  # fmt: skip
+            batch.append({"PutRequest": {"Item": repository._ticket_item(ticket, "pods restart")}})
+            if len(batch) == 25:
+                client.batch_write_item(RequestItems={repository.TABLE: batch})
+                batch = []
+        if batch:
+            client.batch_write_item(RequestItems={repository.TABLE: batch})
+    results: dict[str, float] = {}
+    for org in ("small-org", "big-org"):
+        claims = {"sub": f"u-{org}", "email": f"u@{org}.test", "org_id": org, "roles": "[member]"}
+        invoke("list_tickets", event("list_tickets", query={}, claims=claims))  # warm
+        samples = []
+        for _ in range(25):
+            calls.clear()
+            started = time.perf_counter()
+            response = invoke("list_tickets", event("list_tickets", query={}, claims=claims))
+            samples.append(time.perf_counter() - started)
+            assert response.status == 200 and len(response.json()["items"]) == 25
+        results[org] = statistics.median(samples)
+        results[f"{org} calls"] = sum(calls.values())
+    return results
+
+
+def main() -> None:
+    sys.path[:0] = [str(ROOT / "layers/common"), str(ROOT)]
+    print(f"# Helpdesk bench ({time.strftime('%Y-%m-%d %H:%M')}, python3.13 = {PYTHON313})\n")
+
+    targets = build_artifacts()
+    medians = cold_starts(targets)
+    floor = medians["floor"]
+    print(f"## Cold start: import of the handler module, median of {ROUNDS} fresh processes\n")
+    print("| function | wall ms | × floor |\n|---|---:|---:|")
+    for name, value in sorted(medians.items(), key=lambda kv: kv[1]):
+        print(f"| {name} | {value * 1000:.0f} | {value / floor:.2f} |")
+
+    mock, calls = _in_process_aws()
+    try:
+        print("\n## AWS round trips per request (no Idempotency-Key)\n")
+        print("| request | calls |\n|---|---|")
+        for name, counted in round_trips(calls).items():
+            print(f"| {name} | {', '.join(f'{k} ×{v}' for k, v in sorted(counted.items()))} |")
+
+        latency = list_latency(calls)
+        print("\n## List latency as the org grows (first page, limit 25, in-process moto, one table)\n")
+        print("| org | median ms | AWS calls |\n|---|---:|---:|")
+        print(f"| 100 tickets | {latency['small-org'] * 1000:.1f} | {latency['small-org calls']:.0f} |")
+        print(f"| 20,000 tickets | {latency['big-org'] * 1000:.1f} | {latency['big-org calls']:.0f} |")
+        print(f"\nratio 20,000 / 100: {latency['big-org'] / latency['small-org']:.2f}")
+    finally:
+        mock.stop()
+
+
+if __name__ == "__main__":
+    main()
