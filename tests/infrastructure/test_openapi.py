@@ -1,0 +1,42 @@
+"""The OpenAPI document is generated from the functions' own route declarations and kept current."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+
+from local.template import ROOT
+
+
+def generated() -> dict:
+    result = subprocess.run(
+        [sys.executable, str(ROOT / "scripts/openapi.py")], capture_output=True, text=True, check=True, cwd=ROOT
+    )
+    return json.loads(result.stdout)
+
+
+def test_checked_in_document_is_current() -> None:
+    # Given the document `make openapi` writes, When it is generated again, Then nothing changed
+    assert json.loads((ROOT / "openapi.json").read_text()) == generated(), "run `make openapi`"
+
+
+def test_document_covers_every_template_route_with_problem_errors(sam: dict) -> None:
+    document = generated()
+    for resource in sam["Resources"].values():
+        if resource["Type"] != "AWS::Serverless::Function":
+            continue
+        for event in resource["Properties"].get("Events", {}).values():
+            if event["Type"] != "HttpApi":
+                continue
+            operation = document["paths"][event["Properties"]["Path"]][event["Properties"]["Method"].lower()]
+            errors = [code for code in operation["responses"] if code.startswith("4")]
+            assert errors
+            for code in errors:
+                assert "application/problem+json" in operation["responses"][code]["content"]
+
+
+def test_document_is_valid_openapi() -> None:
+    from openapi_spec_validator import validate
+
+    validate(generated())

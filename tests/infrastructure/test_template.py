@@ -1,0 +1,180 @@
+"""Template invariants: every route has its function, every function a log group, no function
+has more rights than its job, every event source has bounded retries and a failure destination."""
+
+from __future__ import annotations
+
+import importlib.util
+from typing import Any
+
+import pytest
+
+from local.template import ROOT
+
+FUNCTION = "AWS::Serverless::Function"
+
+# What each function's job needs, and nothing more: action -> the resources it may touch.
+PERMISSIONS: dict[str, dict[str, set[str]]] = {
+    "CreateTicketFunction": {
+        "dynamodb:PutItem": {"Table"},
+        "dynamodb:UpdateItem": {"Table"},
+        "dynamodb:GetItem": {"Table"},
+        "dynamodb:DeleteItem": {"Table"},
+        "sqs:SendMessage": {"ReviewQueue"},
+    },
+    "ListTicketsFunction": {"dynamodb:Query": {"Table/index"}},
+    "GetTicketFunction": {"dynamodb:Query": {"Table"}},
+    "UpdateTicketFunction": {f"dynamodb:{a}": {"Table"} for a in ("PutItem", "UpdateItem", "GetItem", "DeleteItem")},
+    "ReplyTicketFunction": {f"dynamodb:{a}": {"Table"} for a in ("PutItem", "UpdateItem", "GetItem", "DeleteItem")},
+    "CloseTicketFunction": {f"dynamodb:{a}": {"Table"} for a in ("PutItem", "UpdateItem", "GetItem", "DeleteItem")},
+    "GetMeFunction": {"dynamodb:GetItem": {"Table"}},
+    "UpdateMeFunction": {f"dynamodb:{a}": {"Table"} for a in ("PutItem", "UpdateItem", "GetItem", "DeleteItem")},
+}
+ALWAYS_ALLOWED = {"logs:CreateLogGroup", "logs:CreateLogStream", "logs:PutLogEvents"}  # the basic execution role
+TRACING = {"xray:PutTraceSegments", "xray:PutTelemetryRecords", "xray:GetSamplingRules", "xray:GetSamplingTargets"}
+
+
+def functions(sam: dict[str, Any]) -> dict[str, dict[str, Any]]:
+    return {name: res for name, res in sam["Resources"].items() if res["Type"] == FUNCTION}
+
+
+def http_routes(resource: dict[str, Any]) -> set[str]:
+    events = resource["Properties"].get("Events", {}).values()
+    return {f"{e['Properties']['Method']} {e['Properties']['Path']}" for e in events if e["Type"] == "HttpApi"}
+
+
+def declared_routes(code_uri: str) -> set[str]:
+    path = ROOT / code_uri / "app.py"
+    spec = importlib.util.spec_from_file_location(f"infra_{path.parent.name}", path)
+    assert spec is not None
+    assert spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return set(module.api.routes)
+
+
+def resource_names(resource: Any) -> set[str]:
+    """The logical ids a policy statement's Resource refers to ("Table", "Table/index", …)."""
+    found: set[str] = set()
+    items = resource if isinstance(resource, list) else [resource]
+    for item in items:
+        if isinstance(item, dict) and "Fn::GetAtt" in item:
+            found.add(item["Fn::GetAtt"][0])
+        elif isinstance(item, dict) and "Fn::Sub" in item:
+            text = item["Fn::Sub"] if isinstance(item["Fn::Sub"], str) else item["Fn::Sub"][0]
+            name = text.split("${", 1)[1].split(".", 1)[0].split("}", 1)[0]
+            found.add(f"{name}/index" if "/index/" in text else name)
+        elif isinstance(item, dict) and "Ref" in item:
+            found.add(item["Ref"])
+        else:
+            found.add(str(item))
+    return found
+
+
+def granted(cfn: dict[str, Any], function: str) -> dict[str, set[str]]:
+    role = cfn["Resources"][f"{function}Role"]
+    actions: dict[str, set[str]] = {}
+    for policy in role["Properties"].get("Policies", []):
+        for statement in policy["PolicyDocument"]["Statement"]:
+            assert statement["Effect"] == "Allow"
+            for action in [statement["Action"]] if isinstance(statement["Action"], str) else statement["Action"]:
+                actions.setdefault(action, set()).update(resource_names(statement["Resource"]))
+    return actions
+
+
+def test_every_route_is_served_by_the_function_that_declares_it(sam: dict[str, Any]) -> None:
+    # Given every function with HttpApi events
+    for name, resource in functions(sam).items():
+        routes = http_routes(resource)
+        if not routes:
+            continue
+        # Then its handler declares exactly the routes the template sends it
+        assert declared_routes(resource["Properties"]["CodeUri"]) == routes, name
+
+
+def test_no_route_is_served_twice(sam: dict[str, Any]) -> None:
+    all_routes = [route for res in functions(sam).values() for route in http_routes(res)]
+    assert len(all_routes) == len(set(all_routes))
+
+
+@pytest.mark.parametrize("name", sorted(PERMISSIONS))
+def test_function_has_no_more_rights_than_its_job(cfn: dict[str, Any], name: str) -> None:
+    actions = granted(cfn, name)
+    for action, resources in actions.items():
+        assert "*" not in action, f"{name}: wildcard action {action}"
+        assert action in PERMISSIONS[name], f"{name} may {action}, which its job does not need"
+        assert resources <= PERMISSIONS[name][action], f"{name}: {action} on {resources}"
+
+
+def test_every_function_is_listed_with_its_rights(sam: dict[str, Any]) -> None:
+    missing = set(functions(sam)) - set(PERMISSIONS)
+    assert not missing, f"add the rights of {missing} to PERMISSIONS"
+
+
+def test_only_the_notifier_may_send_mail(cfn: dict[str, Any], sam: dict[str, Any]) -> None:
+    for name in functions(sam):
+        mailing = {a for a in granted(cfn, name) if a.startswith(("ses:", "sesv2:"))}
+        assert not mailing or name == "NotifyFunction", f"{name} may send mail: {mailing}"
+
+
+def test_read_functions_cannot_write(cfn: dict[str, Any], sam: dict[str, Any]) -> None:
+    writes = {"dynamodb:PutItem", "dynamodb:UpdateItem", "dynamodb:DeleteItem", "dynamodb:BatchWriteItem"}
+    for name, resource in functions(sam).items():
+        routes = http_routes(resource)
+        if routes and all(route.startswith("GET ") for route in routes):
+            assert not writes & set(granted(cfn, name)), name
+
+
+def test_every_function_has_a_log_group_with_retention(sam: dict[str, Any]) -> None:
+    groups = {
+        res["Properties"]["LogGroupName"]["Fn::Sub"]: res["Properties"]
+        for res in sam["Resources"].values()
+        if res["Type"] == "AWS::Logs::LogGroup"
+    }
+    for name in functions(sam):
+        group = groups.get(f"/aws/lambda/${{{name}}}")
+        assert group is not None, f"{name} has no log group"
+        assert group.get("RetentionInDays"), f"{name}'s log group keeps logs forever"
+
+
+def test_every_event_source_retries_a_bounded_number_of_times_then_parks_failures(sam: dict[str, Any]) -> None:
+    resources = sam["Resources"]
+    for name, resource in functions(sam).items():
+        for event in resource["Properties"].get("Events", {}).values():
+            props = event["Properties"]
+            if event["Type"] == "SQS":
+                queue = resources[props["Queue"]["Fn::GetAtt"][0]]["Properties"]
+                assert queue["RedrivePolicy"]["maxReceiveCount"] <= 10, name
+                assert "FunctionResponseTypes" in props, f"{name}: partial batch failures"
+            if event["Type"] == "DynamoDB":
+                assert 0 <= props["MaximumRetryAttempts"] <= 10, name
+                assert props["DestinationConfig"]["OnFailure"]["Destination"], name
+                assert props.get("BisectBatchOnFunctionError") is True, name
+                assert "ReportBatchItemFailures" in props.get("FunctionResponseTypes", []), name
+
+
+def test_api_checks_jwts_and_throttles_every_route(sam: dict[str, Any]) -> None:
+    api = sam["Resources"]["HttpApi"]["Properties"]
+    assert api["Auth"]["DefaultAuthorizer"] == "JwtAuthorizer"
+    jwt = api["Auth"]["Authorizers"]["JwtAuthorizer"]["JwtConfiguration"]
+    assert jwt["issuer"] == {"Ref": "JwtIssuer"}
+    assert jwt["audience"] == {"Ref": "JwtAudience"}
+    assert api["DefaultRouteSettings"]["ThrottlingRateLimit"] == {"Ref": "ThrottlingRateLimit"}
+    assert api["DefaultRouteSettings"]["ThrottlingBurstLimit"] == {"Ref": "ThrottlingBurstLimit"}
+
+
+def test_storage_is_private_encrypted_and_streamed(sam: dict[str, Any]) -> None:
+    table = sam["Resources"]["Table"]["Properties"]
+    assert table["StreamSpecification"]["StreamViewType"] == "NEW_AND_OLD_IMAGES"
+    assert {index["IndexName"] for index in table["GlobalSecondaryIndexes"]} >= {"ByOrg", "ByOrgStatus", "Queue"}
+    bucket = sam["Resources"]["AttachmentsBucket"]["Properties"]
+    assert all(bucket["PublicAccessBlockConfiguration"].values())
+    assert bucket["BucketEncryption"]["ServerSideEncryptionConfiguration"]
+
+
+def test_functions_run_python313_on_arm64(sam: dict[str, Any]) -> None:
+    function_globals = sam["Globals"]["Function"]
+    assert function_globals["Runtime"] == "python3.13"
+    assert function_globals["Architectures"] == ["arm64"]
+    assert function_globals["Tracing"] == "Active"
+    for name, resource in functions(sam).items():
+        assert "Runtime" not in resource["Properties"], f"{name} overrides Globals"
