@@ -39,7 +39,8 @@ test: install ## lint, then every test (unit, infrastructure, integration), then
 lint: install
 	$(PY) -m ruff check .
 	$(PY) -m ruff format --check .
-	$(PY) -m mypy layers/common/helpdesk functions local
+	$(PY) -m mypy layers/common/helpdesk local scripts
+	for handler in functions/*/app.py; do $(PY) -m mypy "$$handler" || exit 1; done
 
 validate: install $(SAM_VENV)/.installed ## sam validate --lint (cfn-lint included)
 	$(SAM) validate --lint
