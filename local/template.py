@@ -6,6 +6,8 @@ both build exactly what the template declares."""
 from __future__ import annotations
 
 import json
+import os
+import re
 from dataclasses import dataclass, field
 from functools import cache
 from pathlib import Path
@@ -14,7 +16,9 @@ from typing import Any
 import yaml
 
 ROOT = Path(__file__).resolve().parent.parent
-TEMPLATE = ROOT / "template.yaml"
+# HELPDESK_TEMPLATE points the local stack at another template (its integration tests add probe
+# functions to a copy of this one); CodeUri / ContentUri are relative to the template's folder.
+TEMPLATE = Path(os.environ.get("HELPDESK_TEMPLATE") or ROOT / "template.yaml").resolve()
 
 
 class _CfnLoader(yaml.SafeLoader):
@@ -121,9 +125,18 @@ def function_environment(stack: Stack, logical_id: str, parameters: dict[str, st
     variables = dict(template.get("Globals", {}).get("Function", {}).get("Environment", {}).get("Variables", {}))
     own = template["Resources"][logical_id]["Properties"].get("Environment", {}).get("Variables", {})
     variables.update(own)
-    defaults = {name: str(p.get("Default", "")) for name, p in template.get("Parameters", {}).items()}
-    values = {**defaults, **parameters, **stack.names}
+    values = _values(stack, parameters)
     return {name: _resolve(value, values, stack) for name, value in variables.items()}
+
+
+def resolve(value: Any, stack: Stack, parameters: dict[str, str]) -> str:
+    """One template value (Ref, GetAtt, Sub, Join, Select, If) resolved against the created resources."""
+    return _resolve(value, _values(stack, parameters), stack)
+
+
+def _values(stack: Stack, parameters: dict[str, str]) -> dict[str, str]:
+    defaults = {name: str(p.get("Default", "")) for name, p in load().get("Parameters", {}).items()}
+    return {**defaults, **parameters, **stack.names}
 
 
 def _condition(name: str, values: dict[str, str]) -> bool:
@@ -140,5 +153,39 @@ def _resolve(value: Any, values: dict[str, str], stack: Stack) -> str:
         return _resolve(when_true if _condition(condition, values) else when_false, values, stack)
     if isinstance(value, dict) and "Fn::GetAtt" in value:
         logical_id, attribute = value["Fn::GetAtt"]
-        return stack.arns.get(f"{logical_id}.{attribute}", stack.arns.get(logical_id, ""))
+        return _attribute(logical_id, attribute, stack)
+    if isinstance(value, dict) and "Fn::Sub" in value:
+        text, extra = (value["Fn::Sub"], {}) if isinstance(value["Fn::Sub"], str) else value["Fn::Sub"]
+        scope = {**values, **{name: _resolve(v, values, stack) for name, v in extra.items()}}
+        return _SUB.sub(lambda match: _substitute(match.group(1), scope, stack), text)
+    if isinstance(value, dict) and "Fn::Join" in value:
+        separator, parts = value["Fn::Join"]
+        return separator.join(_resolve(part, values, stack) for part in parts)
+    if isinstance(value, dict) and "Fn::Select" in value:
+        index, items = value["Fn::Select"]
+        return _resolve(items[int(_resolve(index, values, stack))], values, stack)
+    if isinstance(value, list):  # a CommaDelimitedList parameter's value, as Lambda would see it joined
+        return ",".join(_resolve(item, values, stack) for item in value)
     return str(value)
+
+
+_SUB = re.compile(r"\$\{([^}!][^}]*)\}")
+
+
+def _substitute(name: str, values: dict[str, str], stack: Stack) -> str:
+    if "." in name and name not in values:
+        logical_id, attribute = name.split(".", 1)
+        return _attribute(logical_id, attribute, stack)
+    return values.get(name, "")
+
+
+def _attribute(logical_id: str, attribute: str, stack: Stack) -> str:
+    """!GetAtt of a created resource: ARNs (and stream ARNs) from `stack.arns`, names from `stack.names`."""
+    if f"{logical_id}.{attribute}" in stack.arns:
+        return stack.arns[f"{logical_id}.{attribute}"]
+    name = stack.names.get(logical_id, "")
+    if attribute in ("QueueUrl", "Name", "BucketName") or (attribute == "QueueName" and "/" not in name):
+        return name
+    if attribute == "QueueName":
+        return name.rsplit("/", 1)[-1]
+    return stack.arns.get(logical_id, "")

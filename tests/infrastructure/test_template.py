@@ -28,6 +28,14 @@ PERMISSIONS: dict[str, dict[str, set[str]]] = {
     "CloseTicketFunction": {f"dynamodb:{a}": {"Table"} for a in ("PutItem", "UpdateItem", "GetItem", "DeleteItem")},
     "GetMeFunction": {"dynamodb:GetItem": {"Table"}},
     "UpdateMeFunction": {f"dynamodb:{a}": {"Table"} for a in ("PutItem", "UpdateItem", "GetItem", "DeleteItem")},
+    "NotifyFunction": {
+        "dynamodb:GetItem": {"Table"},  # tickets (TICKET#* keys only) and members (ORG#*)
+        "dynamodb:Query": {"Table"},
+        "dynamodb:PutItem": {"Table"},  # claims of sent mail (NOTIFIED#* keys only)
+        "dynamodb:DeleteItem": {"Table"},
+        "ses:SendEmail": {"AWS::Partition"},  # identities of the account, From: the sender only
+        "sqs:SendMessage": {"NotifyFailureQueue"},  # the stream's on-failure destination (SAM)
+    },
 }
 ALWAYS_ALLOWED = {"logs:CreateLogGroup", "logs:CreateLogStream", "logs:PutLogEvents"}  # the basic execution role
 TRACING = {"xray:PutTraceSegments", "xray:PutTelemetryRecords", "xray:GetSamplingRules", "xray:GetSamplingTargets"}
@@ -178,3 +186,15 @@ def test_functions_run_python313_on_arm64(sam: dict[str, Any]) -> None:
     assert function_globals["Tracing"] == "Active"
     for name, resource in functions(sam).items():
         assert "Runtime" not in resource["Properties"], f"{name} overrides Globals"
+
+
+def test_the_notifier_writes_only_its_mail_claims_and_mails_only_as_the_sender(cfn: dict[str, Any]) -> None:
+    role = cfn["Resources"]["NotifyFunctionRole"]["Properties"]
+    statements = [s for policy in role["Policies"] for s in policy["PolicyDocument"]["Statement"]]
+    writes = {"dynamodb:PutItem", "dynamodb:UpdateItem", "dynamodb:DeleteItem", "dynamodb:BatchWriteItem"}
+    for statement in statements:
+        actions = {statement["Action"]} if isinstance(statement["Action"], str) else set(statement["Action"])
+        if actions & writes:
+            assert statement["Condition"]["ForAllValues:StringLike"]["dynamodb:LeadingKeys"] == ["NOTIFIED#*"]
+        if "ses:SendEmail" in actions:
+            assert statement["Condition"]["StringEquals"]["ses:FromAddress"] == {"Ref": "SenderEmail"}

@@ -5,6 +5,8 @@ Layout (one partition per ticket, so a whole conversation is one Query):
                                  reply sets, so a reply is one conditional transaction, no read)
   TICKET#<id> / MSG#<msg id>     a message
   ORG#<org>   / MEMBER#<user>    a member of an org: email, notification preference
+  NOTIFIED#<stream event id> / <recipient>   a mail the notifier sent (or is sending) for one stream
+                                 record (helpdesk.mailer): keeps it from going out twice; expires (ttl)
 Indexes (newest first, ULIDs sort by time; only ticket items carry their keys):
   ByOrg          gsi1pk ORG#<org>  / gsi1sk <id>           an org's tickets
   ByOrgStatus    gsi1pk ORG#<org>  / gsi2sk <status>#<id>  an org's tickets in one status
@@ -93,10 +95,11 @@ def _ticket_item(ticket: Ticket, search_text: str) -> dict[str, Any]:
     return _item(values)
 
 
-def _message_item(ticket: Ticket | str, org_id: str, message: Message) -> dict[str, Any]:
+def _message_item(ticket: Ticket | str, message: Message) -> dict[str, Any]:
+    """A message belongs to its ticket's partition; the ticket item alone says which org owns it."""
     ticket_id = ticket if isinstance(ticket, str) else ticket.id
     values = message.model_dump(mode="json", exclude={"attachments"})
-    values |= {"pk": f"TICKET#{ticket_id}", "sk": f"MSG#{message.id}", "type": "message", "org_id": org_id}
+    values |= {"pk": f"TICKET#{ticket_id}", "sk": f"MSG#{message.id}", "type": "message"}
     return _item(values)
 
 
@@ -209,7 +212,7 @@ def create_ticket(ticket: Ticket, first: Message, author: Member, search_text: s
                     "ConditionExpression": "attribute_not_exists(pk)",
                 }
             },
-            {"Put": {"TableName": TABLE, "Item": _message_item(ticket, ticket.org_id, first)}},
+            {"Put": {"TableName": TABLE, "Item": _message_item(ticket, first)}},
             {"Update": _member_upsert(author)},
         ]
     )
@@ -253,7 +256,7 @@ def update_ticket(expected: Expectation, org_id: str | None, changes: Changes, a
     return to_ticket(response["Attributes"])
 
 
-def add_message(expected: Expectation, org_id: str, message: Message, author: Member, moves: str | None) -> None:
+def add_message(expected: Expectation, message: Message, author: Member, moves: str | None) -> None:
     """Append a message and move the status in one transaction: it can never land after a close.
 
     `moves` is None (internal note), "support" (-> waiting_customer) or "customer" (the status the
@@ -282,14 +285,14 @@ def add_message(expected: Expectation, org_id: str, message: Message, author: Me
     _transact(
         [
             {"Update": update},
-            {"Put": {"TableName": TABLE, "Item": _message_item(expected.ticket_id, org_id, message)}},
+            {"Put": {"TableName": TABLE, "Item": _message_item(expected.ticket_id, message)}},
             {"Update": _member_upsert(author)},
         ],
         expected,
     )
 
 
-def close_ticket(expected: Expectation, org_id: str, note: Message) -> None:
+def close_ticket(expected: Expectation, note: Message) -> None:
     """Close (one way) and record who closed it, in one transaction."""
     names: dict[str, str] = {"#version": "version"}
     values: dict[str, Any] = {":at": {"S": note.created_at}, ":one": {"N": "1"}}
@@ -312,7 +315,7 @@ def close_ticket(expected: Expectation, org_id: str, note: Message) -> None:
                     "ReturnValuesOnConditionCheckFailure": "ALL_OLD",
                 }
             },
-            {"Put": {"TableName": TABLE, "Item": _message_item(expected.ticket_id, org_id, note)}},
+            {"Put": {"TableName": TABLE, "Item": _message_item(expected.ticket_id, note)}},
         ],
         expected,
     )
@@ -322,13 +325,13 @@ def close_ticket(expected: Expectation, org_id: str, note: Message) -> None:
 
 
 def get_conversation(ticket_id: str, org_id: str | None, include_internal: bool) -> Conversation:
-    """The ticket, its messages and attachments: one Query (more only past 1 MB of conversation)."""
+    """The ticket, its messages and attachments: one Query (more only past 1 MB of conversation).
+
+    The partition is the tenancy unit: unless its ticket item names the caller's org (`org_id`;
+    None for support), nothing of it is returned."""
     names = {"#pk": "pk"}
     values: dict[str, Any] = {":pk": {"S": f"TICKET#{ticket_id}"}}
     filters = []
-    if org_id is not None:
-        filters.append("org_id = :org")
-        values[":org"] = {"S": org_id}
     if not include_internal:
         filters.append("(attribute_not_exists(internal) OR internal = :false)")
         values[":false"] = {"BOOL": False}
@@ -347,12 +350,12 @@ def get_conversation(ticket_id: str, org_id: str | None, include_internal: bool)
         if "LastEvaluatedKey" not in response:
             break
         request["ExclusiveStartKey"] = response["LastEvaluatedKey"]
-    return _conversation(ticket_id, items)
+    return _conversation(ticket_id, items, org_id)
 
 
-def _conversation(ticket_id: str, items: list[dict[str, Any]]) -> Conversation:
+def _conversation(ticket_id: str, items: list[dict[str, Any]], org_id: str | None) -> Conversation:
     ticket_item = next((item for item in items if item["sk"]["S"] == "TICKET"), None)
-    if ticket_item is None:
+    if ticket_item is None or (org_id is not None and ticket_item["org_id"]["S"] != org_id):
         raise TicketNotFound(ticket_id)
     attachments = [Attachment.model_validate(_plain(i)) for i in items if i["sk"]["S"].startswith("ATT#")]
     messages = []
@@ -500,3 +503,40 @@ def save_member(member: Member) -> Member:
         ReturnValues="ALL_NEW",
     )
     return Member.model_validate(_plain(response["Attributes"]))
+
+
+# ---------------------------------------------------------------- the notifier's reads (not scoped: a system process)
+
+
+def find_ticket(ticket_id: str) -> Ticket | None:
+    response = client.get_item(TableName=TABLE, Key=ticket_key(ticket_id), ConsistentRead=True)
+    return to_ticket(response["Item"]) if "Item" in response else None
+
+
+def first_message(ticket_id: str) -> Message | None:
+    """The message a ticket was filed with (message ids sort by time)."""
+    response = client.query(
+        TableName=TABLE,
+        KeyConditionExpression="pk = :pk AND begins_with(sk, :msg)",
+        ExpressionAttributeValues={":pk": {"S": f"TICKET#{ticket_id}"}, ":msg": {"S": "MSG#"}},
+        ConsistentRead=True,
+        Limit=1,
+    )
+    items = response["Items"]
+    return Message.model_validate(_plain(items[0])) if items else None
+
+
+def list_members(org_id: str) -> list[Member]:
+    """Every member of an org, with their notification preference."""
+    request: dict[str, Any] = {
+        "TableName": TABLE,
+        "KeyConditionExpression": "pk = :pk AND begins_with(sk, :member)",
+        "ExpressionAttributeValues": {":pk": {"S": f"ORG#{org_id}"}, ":member": {"S": "MEMBER#"}},
+    }
+    members: list[Member] = []
+    while True:
+        response = client.query(**request)
+        members += [Member.model_validate(_plain(item)) for item in response["Items"]]
+        if "LastEvaluatedKey" not in response:
+            return members
+        request["ExclusiveStartKey"] = response["LastEvaluatedKey"]

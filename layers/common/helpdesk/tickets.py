@@ -126,7 +126,7 @@ def reply(caller: Caller, ticket_id: str, reply: "Reply") -> Message:
         raise Forbidden("Only the support team may write internal notes.")
     message = Message(id=new_id(), author=author_of(caller), body=reply.body, internal=reply.internal, created_at=now())
     moves = None if reply.internal else ("support" if caller.is_support else "customer")
-    repository.add_message(Expectation(ticket_id, caller.scope()), caller.org_id, message, member_of(caller), moves)
+    repository.add_message(Expectation(ticket_id, caller.scope()), message, member_of(caller), moves)
     return message
 
 
@@ -145,7 +145,7 @@ def close(caller: Caller, ticket_id: str) -> Closed:
         body=f"Ticket closed by {who}.",
         created_at=now(),
     )
-    repository.close_ticket(Expectation(ticket_id, caller.scope()), caller.org_id, note)
+    repository.close_ticket(Expectation(ticket_id, caller.scope()), note)
     return Closed(id=ticket_id, status=Status.CLOSED, closed_at=note.created_at)
 
 
