@@ -12,7 +12,7 @@ MAX_PROPERTIES = 20
 PropertyKey = Annotated[str, StringConstraints(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9_.:-]+$")]
 PropertyValue = Annotated[str, StringConstraints(max_length=1024)]
 Body = Annotated[str, StringConstraints(min_length=1, max_length=MAX_BODY_CHARS)]
-Subject = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)]
+Subject = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200, pattern=r"^[^\x00-\x1f\x7f]*$")]
 
 
 class Input(BaseModel):
