@@ -4,6 +4,7 @@ has more rights than its job, every event source has bounded retries and a failu
 from __future__ import annotations
 
 import importlib.util
+import re
 from typing import Any
 
 import pytest
@@ -27,13 +28,23 @@ PERMISSIONS: dict[str, dict[str, set[str]]] = {
     "ReplyTicketFunction": {f"dynamodb:{a}": {"Table"} for a in ("PutItem", "UpdateItem", "GetItem", "DeleteItem")},
     "CloseTicketFunction": {f"dynamodb:{a}": {"Table"} for a in ("PutItem", "UpdateItem", "GetItem", "DeleteItem")},
     "GetMeFunction": {"dynamodb:GetItem": {"Table"}},
+    "RequestReviewFunction": {
+        **{f"dynamodb:{a}": {"Table"} for a in ("PutItem", "UpdateItem", "GetItem", "DeleteItem")},
+        "sqs:SendMessage": {"ReviewQueue"},
+    },
+    "GetReviewFunction": {"dynamodb:GetItem": {"Table"}},
+    "ReviewTicketFunction": {
+        **{f"dynamodb:{a}": {"Table"} for a in ("GetItem", "BatchGetItem", "PutItem", "UpdateItem")},
+        "bedrock:InvokeModel": {"arn:${AWS::Partition}:bedrock:${AWS::Region}::foundation-model/*",
+                                "arn:${AWS::Partition}:bedrock:${AWS::Region}:${AWS::AccountId}:inference-profile/*"},
+    },
     "UpdateMeFunction": {f"dynamodb:{a}": {"Table"} for a in ("PutItem", "UpdateItem", "GetItem", "DeleteItem")},
     "NotifyFunction": {
         "dynamodb:GetItem": {"Table"},  # tickets (TICKET#* keys only) and members (ORG#*)
         "dynamodb:Query": {"Table"},
         "dynamodb:PutItem": {"Table"},  # claims of sent mail (NOTIFIED#* keys only)
         "dynamodb:DeleteItem": {"Table"},
-        "ses:SendEmail": {"AWS::Partition"},  # identities of the account, From: the sender only
+        "ses:SendEmail": {"arn:${AWS::Partition}:ses:${AWS::Region}:${AWS::AccountId}:identity/*"},  # From: the sender only
         "sqs:SendMessage": {"NotifyFailureQueue"},  # the stream's on-failure destination (SAM)
     },
 }
@@ -69,8 +80,11 @@ def resource_names(resource: Any) -> set[str]:
             found.add(item["Fn::GetAtt"][0])
         elif isinstance(item, dict) and "Fn::Sub" in item:
             text = item["Fn::Sub"] if isinstance(item["Fn::Sub"], str) else item["Fn::Sub"][0]
-            name = text.split("${", 1)[1].split(".", 1)[0].split("}", 1)[0]
-            found.add(f"{name}/index" if "/index/" in text else name)
+            names = [ref.split(".", 1)[0] for ref in re.findall(r"\$\{([^}]+)\}", text) if not ref.startswith("AWS::")]
+            if not names:
+                found.add(text)  # an ARN pattern of pseudo parameters only
+            else:
+                found.add(f"{names[0]}/index" if "/index/" in text else names[0])
         elif isinstance(item, dict) and "Ref" in item:
             found.add(item["Ref"])
         else:

@@ -81,3 +81,8 @@ class PayloadTooLarge(HelpdeskError):
 class UnsupportedMediaType(HelpdeskError):
     status = 415
     title = "Unsupported media type"
+
+
+class ReviewNotFound(NotFound):
+    def __init__(self, review_id: str) -> None:
+        super().__init__(f"Review {review_id} was not found (reviews expire after 7 days).")

@@ -4,9 +4,13 @@ import re
 
 from helpdesk import repository, review_queue
 from helpdesk.auth import Caller
-from helpdesk.errors import NotFound
+from helpdesk.errors import Conflict
 from helpdesk.models import (
+    Author,
+    AuthorKind,
+    Category,
     Message,
+    Review,
     ReviewJob,
     ReviewStatus,
     Severity,
@@ -16,6 +20,7 @@ from helpdesk.models import (
     new_id,
     now,
 )
+from helpdesk.reviews import findings_markdown
 from helpdesk.schemas import TicketDraft
 from helpdesk.tickets import author_of, member_of
 
@@ -47,8 +52,10 @@ def search_text(*parts: str) -> str:
 
 def file_ticket(caller: Caller, draft: TicketDraft) -> Ticket:
     """Create the ticket as `pending_review` (one transaction) and put its review on the queue."""
-    if draft.review_id is not None or draft.category is None or draft.body is None:
-        raise NotFound(f"Review {draft.review_id} was not found.")
+    if draft.review_id is not None:
+        return file_reviewed(caller, draft, repository.get_review(draft.review_id, caller.org_id))
+    assert draft.category is not None  # the schema requires them without a review_id
+    assert draft.body is not None
     at = now()
     subject = draft.subject or derive_subject(draft.body)
     ticket = Ticket(
@@ -68,7 +75,56 @@ def file_ticket(caller: Caller, draft: TicketDraft) -> Ticket:
         last_activity_at=at,
         version=1,
     )
-    first = Message(id=new_id(), author=author_of(caller), body=draft.body, created_at=at)
-    repository.create_ticket(ticket, first, member_of(caller), search_text(subject, draft.body))
+    first = Message(
+        id=ticket.id, author=author_of(caller), body=draft.body, created_at=at
+    )  # MSG#<ticket id>: one GetItem away
+    repository.create_ticket(ticket, [first], member_of(caller), search_text(subject, draft.body))
     review_queue.enqueue(ReviewJob(kind="ticket", org_id=ticket.org_id, ticket_id=ticket.id))
+    return ticket
+
+
+def with_answers(body: str, answers: dict[str, str] | None) -> str:
+    if not answers:
+        return body
+    return (
+        body
+        + "\n\n**Answers to the review's questions**\n"
+        + "\n".join(f"\n*{question}*\n\n{answer}" for question, answer in answers.items())
+    )
+
+
+def file_reviewed(caller: Caller, draft: TicketDraft, review: Review) -> Ticket:
+    """File an accepted review: the draft (with any overrides and answers) goes straight to `open`
+    with the review attached and its findings as an `ai` message; then it is indexed for duplicates."""
+    if review.status is ReviewStatus.PENDING:
+        raise Conflict(f"Review {review.review_id} is still running; file it once it has completed.")
+    result = review.result or {}
+    body = with_answers(draft.body or review.draft.body, draft.answers)
+    category = draft.category or review.draft.category or Category(result.get("suggested_category", "general"))
+    severity = draft.severity or review.draft.severity or Severity(result.get("suggested_severity", "medium"))
+    subject = draft.subject or review.draft.subject or derive_subject(body)
+    at = now()
+    ticket = Ticket(
+        id=new_id(),
+        org_id=caller.org_id,
+        subject=subject,
+        category=category,
+        severity=severity,
+        status=Status.OPEN,
+        properties={**review.draft.properties, **draft.properties},
+        summary=shorten(result.get("summary") or body, SUMMARY_CHARS),
+        review=TicketReview(status=review.status, review_id=review.review_id, result=review.result),
+        created_by={"id": caller.user_id, "email": caller.email},
+        source=draft.source,
+        created_at=at,
+        updated_at=at,
+        last_activity_at=at,
+        version=1,
+    )
+    messages = [Message(id=ticket.id, author=author_of(caller), body=body, created_at=at)]
+    if review.result:
+        ai = Author(id="ai-review", email=None, kind=AuthorKind.AI)
+        messages.append(Message(id=new_id(), author=ai, body=findings_markdown(review.result), created_at=now()))
+    repository.create_ticket(ticket, messages, member_of(caller), search_text(subject, body), review.review_id)
+    review_queue.enqueue(ReviewJob(kind="index", org_id=ticket.org_id, ticket_id=ticket.id))
     return ticket

@@ -171,3 +171,27 @@ class ReviewJob(Model):
     org_id: str
     ticket_id: str | None = None
     review_id: str | None = None
+
+
+class ReviewDraft(Model):
+    """What a user asked to have reviewed before filing (POST /v1/tickets/review)."""
+
+    category: Category | None = None
+    body: str
+    subject: str | None = None
+    severity: Severity | None = None
+    properties: dict[str, str] = Field(default_factory=dict)
+
+
+class Review(Model):
+    """An AI review of a draft: pending until the reviewer has run; expires after a week."""
+
+    review_id: str
+    org_id: str
+    created_by: Person
+    status: ReviewStatus
+    draft: ReviewDraft
+    result: dict[str, Any] | None = None
+    filed_ticket_id: str | None = None
+    created_at: str
+    expires_at: str

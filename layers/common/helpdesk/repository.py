@@ -5,6 +5,7 @@ Layout (one partition per ticket, so a whole conversation is one Query):
                                  reply sets, so a reply is one conditional transaction, no read)
   TICKET#<id> / MSG#<msg id>     a message
   ORG#<org>   / MEMBER#<user>    a member of an org: email, notification preference
+  REVIEW#<id> / REVIEW           an AI review of a draft (POST /v1/tickets/review); expires (ttl)
   NOTIFIED#<stream event id> / <recipient>   a mail the notifier sent (or is sending) for one stream
                                  record (helpdesk.mailer): keeps it from going out twice; expires (ttl)
 Indexes (newest first, ULIDs sort by time; only ticket items carry their keys):
@@ -27,10 +28,21 @@ from boto3.dynamodb.types import TypeDeserializer, TypeSerializer
 from botocore.exceptions import ClientError
 
 from helpdesk import cursor
-from helpdesk.errors import Conflict, StaleVersion, TicketClosed, TicketNotFound
-from helpdesk.models import Attachment, Conversation, Member, Message, Status, Ticket
+from helpdesk.errors import Conflict, ReviewNotFound, StaleVersion, TicketClosed, TicketNotFound
+from helpdesk.models import (
+    Attachment,
+    Conversation,
+    Member,
+    Message,
+    Review,
+    ReviewStatus,
+    Status,
+    Ticket,
+    TicketReview,
+    now,
+)
 from helpdesk.settings import settings
-from helpdesk.status import after_customer_reply
+from helpdesk.status import after_customer_reply, after_review
 
 client = boto3.client("dynamodb")
 TABLE = settings().table_name
@@ -87,6 +99,7 @@ def _ticket_item(ticket: Ticket, search_text: str) -> dict[str, Any]:
         "sk": "TICKET",
         "type": "ticket",
         "review": ticket.review.model_dump_json(),
+        "review_status": ticket.review.status.value,  # for the reviewer's conditional writes
         "search_text": search_text,
         "gsi1pk": f"ORG#{ticket.org_id}",
         "gsi1sk": ticket.id,
@@ -201,21 +214,49 @@ def _transact(items: list[dict[str, Any]], expected: Expectation) -> None:
 # ---------------------------------------------------------------- writes
 
 
-def create_ticket(ticket: Ticket, first: Message, author: Member, search_text: str) -> None:
-    """One transaction: the ticket, its first message, and the author in the member directory."""
-    client.transact_write_items(
-        TransactItems=[
+def create_ticket(
+    ticket: Ticket,
+    messages: list[Message],
+    author: Member,
+    search_text: str,
+    filed_review_id: str | None = None,
+) -> None:
+    """One transaction: the ticket, its first message(s), the author in the member directory, and
+    (when filed from a review) the review marked as filed, so a review files one ticket only."""
+    items: list[dict[str, Any]] = [
+        {
+            "Put": {
+                "TableName": TABLE,
+                "Item": _ticket_item(ticket, search_text),
+                "ConditionExpression": "attribute_not_exists(pk)",
+            }
+        },
+        *({"Put": {"TableName": TABLE, "Item": _message_item(ticket, message)}} for message in messages),
+        {"Update": _member_upsert(author)},
+    ]
+    if filed_review_id is not None:
+        items.append(
             {
-                "Put": {
+                "Update": {
                     "TableName": TABLE,
-                    "Item": _ticket_item(ticket, search_text),
-                    "ConditionExpression": "attribute_not_exists(pk)",
+                    "Key": review_key(filed_review_id),
+                    "UpdateExpression": "SET filed_ticket_id = :ticket",
+                    "ConditionExpression": "attribute_exists(pk) AND attribute_not_exists(filed_ticket_id)",
+                    "ExpressionAttributeValues": {":ticket": {"S": ticket.id}},
                 }
-            },
-            {"Put": {"TableName": TABLE, "Item": _message_item(ticket, first)}},
-            {"Update": _member_upsert(author)},
-        ]
-    )
+            }
+        )
+    try:
+        client.transact_write_items(TransactItems=items)
+    except ClientError as exc:
+        reasons = exc.response.get("CancellationReasons") or []
+        if (
+            filed_review_id is not None
+            and len(reasons) == len(items)
+            and reasons[-1].get("Code") == "ConditionalCheckFailed"
+        ):
+            raise Conflict(f"Review {filed_review_id} has already been filed as a ticket.") from exc
+        raise
 
 
 @dataclass
@@ -540,3 +581,134 @@ def list_members(org_id: str) -> list[Member]:
         if "LastEvaluatedKey" not in response:
             return members
         request["ExclusiveStartKey"] = response["LastEvaluatedKey"]
+
+
+# ---------------------------------------------------------------- reviews of drafts
+
+REVIEW_DAYS = 7
+
+
+def review_key(review_id: str) -> dict[str, Any]:
+    return {"pk": {"S": f"REVIEW#{review_id}"}, "sk": {"S": "REVIEW"}}
+
+
+def put_review(review: Review) -> None:
+    values = review.model_dump(mode="json", exclude={"draft", "result"})
+    values |= {
+        "pk": f"REVIEW#{review.review_id}",
+        "sk": "REVIEW",
+        "type": "review",
+        "draft": review.draft.model_dump_json(),
+        "ttl": int(time.time()) + REVIEW_DAYS * 86_400,
+    }
+    client.put_item(TableName=TABLE, Item=_item(values), ConditionExpression="attribute_not_exists(pk)")
+
+
+def _to_review(item: dict[str, Any]) -> Review:
+    values = _plain(item)
+    values["draft"] = json.loads(values["draft"])
+    values["result"] = json.loads(values["result"]) if values.get("result") else None
+    return Review.model_validate(values)
+
+
+def get_review(review_id: str, org_id: str | None) -> Review:
+    """The review, if the org (None: any, for the reviewer) asked for it and it has not expired."""
+    item = client.get_item(TableName=TABLE, Key=review_key(review_id), ConsistentRead=True).get("Item")
+    if item is None or (org_id is not None and item["org_id"]["S"] != org_id) or int(item["ttl"]["N"]) < time.time():
+        raise ReviewNotFound(review_id)
+    return _to_review(item)
+
+
+def complete_review(review_id: str, status: ReviewStatus, result: dict[str, Any] | None) -> None:
+    client.update_item(
+        TableName=TABLE,
+        Key=review_key(review_id),
+        UpdateExpression="SET #status = :status, #result = :result",
+        ConditionExpression="attribute_exists(pk)",
+        ExpressionAttributeNames={"#status": "status", "#result": "result"},
+        ExpressionAttributeValues={":status": {"S": status.value}, ":result": {"S": json.dumps(result)}},
+    )
+
+
+# ---------------------------------------------------------------- the reviewer's reads and writes
+
+
+def ticket_for_review(ticket_id: str) -> tuple[Ticket, Message] | None:
+    """A ticket and the message it was filed with (MSG#<ticket id>), in one BatchGetItem."""
+    keys = [ticket_key(ticket_id), {"pk": {"S": f"TICKET#{ticket_id}"}, "sk": {"S": f"MSG#{ticket_id}"}}]
+    response = client.batch_get_item(RequestItems={TABLE: {"Keys": keys, "ConsistentRead": True}})
+    items = {item["sk"]["S"]: item for item in response["Responses"].get(TABLE, [])}
+    if "TICKET" not in items or f"MSG#{ticket_id}" not in items:
+        return None
+    return to_ticket(items["TICKET"]), Message.model_validate(_plain(items[f"MSG#{ticket_id}"]))
+
+
+def record_ticket_review(
+    ticket: Ticket, review: TicketReview, summary: str, note: Message | None, duplicate_fields: dict[str, str]
+) -> bool:
+    """Store a completed review on the ticket, add its `ai` note, and open a ticket still waiting
+    for its review, in one transaction. Only a ticket whose review is pending is written, so a job
+    delivered twice writes once; returns False when the review was already recorded."""
+    for opening in (ticket.status is Status.PENDING_REVIEW, False):
+        names = {"#version": "version", "#review": "review"}
+        values: dict[str, Any] = {
+            ":review": {"S": review.model_dump_json()},
+            ":done": {"S": review.status.value},
+            ":pending": {"S": "pending"},
+            ":summary": {"S": summary},
+            ":at": {"S": now()},
+            ":one": {"N": "1"},
+        }
+        sets = ["#review = :review", "review_status = :done", "summary = :summary", "updated_at = :at"]
+        sets.append("#version = #version + :one")
+        for position, (name, value) in enumerate(duplicate_fields.items()):
+            names[f"#d{position}"] = name
+            values[f":d{position}"] = {"S": value}
+            sets.append(f"#d{position} = :d{position}")
+        condition = "review_status = :pending"
+        if opening:
+            names["#status"] = "status"
+            values[":waiting"] = {"S": Status.PENDING_REVIEW.value}
+            condition += " AND #status = :waiting"
+            for name, value in status_attributes(ticket.id, after_review(ticket.status)).items():
+                names[f"#{name}"] = name
+                values[f":{name}"] = _av(value)
+                sets.append(f"#{name} = :{name}")
+        items: list[dict[str, Any]] = [
+            {
+                "Update": {
+                    "TableName": TABLE,
+                    "Key": ticket_key(ticket.id),
+                    "UpdateExpression": "SET " + ", ".join(sets),
+                    "ConditionExpression": condition,
+                    "ExpressionAttributeNames": names,
+                    "ExpressionAttributeValues": values,
+                    "ReturnValuesOnConditionCheckFailure": "ALL_OLD",
+                }
+            }
+        ]
+        if note is not None:
+            items.append({"Put": {"TableName": TABLE, "Item": _message_item(ticket.id, note)}})
+        try:
+            client.transact_write_items(TransactItems=items)
+            return True
+        except ClientError as exc:
+            reasons = exc.response.get("CancellationReasons") or []
+            old = reasons[0].get("Item") if reasons else None
+            if not old or old.get("review_status", {}).get("S") != "pending":
+                return False  # recorded already (a job delivered twice)
+            # else: the status moved on while the review ran (support triaged or closed it): keep it
+    return False
+
+
+def set_duplicate_fields(ticket_id: str, duplicate_fields: dict[str, str]) -> None:
+    names = {f"#d{i}": name for i, name in enumerate(duplicate_fields)}
+    values = {f":d{i}": {"S": value} for i, value in enumerate(duplicate_fields.values())}
+    client.update_item(
+        TableName=TABLE,
+        Key=ticket_key(ticket_id),
+        UpdateExpression="SET " + ", ".join(f"#d{i} = :d{i}" for i in range(len(names))),
+        ConditionExpression="attribute_exists(pk)",
+        ExpressionAttributeNames=names,
+        ExpressionAttributeValues=values,
+    )

@@ -40,6 +40,16 @@ class TicketDraft(Input):
         return self
 
 
+class ReviewRequest(Input):
+    """A draft to review before filing: the fields of a ticket, category optional."""
+
+    category: Category | None = None
+    body: Body = Field(validation_alias=AliasChoices("body", "description"))
+    subject: Subject | None = None
+    severity: Severity | None = None
+    properties: dict[PropertyKey, PropertyValue] = Field(default_factory=dict, max_length=MAX_PROPERTIES)
+
+
 class TicketUpdate(Input):
     subject: Subject | None = None
     category: Category | None = None

@@ -1,0 +1,21 @@
+"""GET /v1/tickets/reviews/{review_id}: the review, `pending` until the reviewer has run."""
+
+from helpdesk import reviews
+from helpdesk.http import Response, RouteSpec, json_response, lambda_handler_for, make_api, route
+from helpdesk.models import Review
+
+api = make_api()
+
+
+@route(
+    api,
+    RouteSpec(
+        "GET", "/v1/tickets/reviews/{review_id}", "Read a review", "getReview",
+        response=Review, errors=(401, 403, 404),
+    ),
+)  # fmt: skip
+def get_review(review_id: str) -> Response:
+    return json_response(200, reviews.get_review(api.caller(), review_id))
+
+
+lambda_handler = lambda_handler_for(api)

@@ -1,0 +1,30 @@
+"""The review queue's worker: review tickets and drafts, index filed reviews (partial batch failures)."""
+
+from typing import Any
+
+from aws_lambda_powertools.utilities.batch import BatchProcessor, EventType, process_partial_response
+from aws_lambda_powertools.utilities.parser.models import SqsRecordModel
+from aws_lambda_powertools.utilities.typing import LambdaContext
+from pydantic import Json
+
+from helpdesk import reviewer
+from helpdesk.models import ReviewJob
+from helpdesk.observability import instrumented
+
+
+class ReviewJobRecord(SqsRecordModel):
+    body: Json[ReviewJob]  # type: ignore[assignment]
+
+
+processor = BatchProcessor(event_type=EventType.SQS, model=ReviewJobRecord)
+
+
+def review(record: ReviewJobRecord) -> None:
+    reviewer.run(record.body)
+
+
+def handle(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
+    return process_partial_response(event=event, record_handler=review, processor=processor, context=context)
+
+
+lambda_handler = instrumented(handle)

@@ -1,0 +1,81 @@
+"""The reviewer's use cases (the review queue's worker): review a ticket filed without an accepted
+review and open it, review a draft, or index a ticket filed from a review. Idempotent per job."""
+
+from typing import Any
+
+from helpdesk import duplicate_index, repository
+from helpdesk.models import Author, AuthorKind, Message, ReviewJob, ReviewStatus, TicketReview, new_id, now
+from helpdesk.observability import logger
+from helpdesk.review import engine
+from helpdesk.review.similarity import document, index_keys, signature, snippet
+from helpdesk.reviews import findings_markdown
+
+AI = Author(id="ai-review", email=None, kind=AuthorKind.AI)
+
+
+def run(job: ReviewJob) -> None:
+    if job.kind == "ticket":
+        review_ticket(job.ticket_id or "")
+    elif job.kind == "draft":
+        review_draft(job.review_id or "")
+    elif job.kind == "index":
+        index_ticket(job.ticket_id or "")
+    else:
+        logger.warning("Unknown review job", extra={"job": job.model_dump()})
+
+
+def _duplicate_fields(subject: str | None, body: str) -> dict[str, str]:
+    return {"dup_signature": signature(document(subject, body)), "dup_snippet": snippet(subject, body)}
+
+
+def review_ticket(ticket_id: str) -> None:
+    found = repository.ticket_for_review(ticket_id)
+    if found is None:
+        logger.warning("Ticket to review not found", extra={"ticket_id": ticket_id})
+        return
+    ticket, first = found
+    if ticket.review.status is not ReviewStatus.PENDING:
+        return  # reviewed already: a job delivered twice
+    draft = engine.Draft(
+        subject=ticket.subject, body=first.body, category=ticket.category.value, severity=ticket.severity.value,
+        properties=ticket.properties,
+    )  # fmt: skip
+    result = _result(engine.review(draft, ticket.org_id, duplicate_index.TableCandidateSource(exclude_id=ticket.id)))
+    note = Message(id=new_id(), author=AI, body=findings_markdown(result), created_at=now())
+    stored = repository.record_ticket_review(
+        ticket,
+        TicketReview(status=ReviewStatus.COMPLETED, result=result),
+        result.get("summary") or ticket.summary,
+        note,
+        _duplicate_fields(ticket.subject, first.body),
+    )
+    if stored:
+        duplicate_index.post(ticket.org_id, ticket.id, index_keys(document(ticket.subject, first.body)))
+
+
+def review_draft(review_id: str) -> None:
+    review = repository.get_review(review_id, None)
+    if review.status is not ReviewStatus.PENDING:
+        return
+    draft = engine.Draft(
+        subject=review.draft.subject, body=review.draft.body,
+        category=review.draft.category.value if review.draft.category else None,
+        severity=review.draft.severity.value if review.draft.severity else None,
+        properties=review.draft.properties,
+    )  # fmt: skip
+    result = _result(engine.review(draft, review.org_id, duplicate_index.TableCandidateSource()))
+    repository.complete_review(review_id, ReviewStatus.COMPLETED, result)
+
+
+def index_ticket(ticket_id: str) -> None:
+    """A ticket filed from an accepted review: make it findable as a duplicate of later ones."""
+    found = repository.ticket_for_review(ticket_id)
+    if found is None:
+        return
+    ticket, first = found
+    repository.set_duplicate_fields(ticket.id, _duplicate_fields(ticket.subject, first.body))
+    duplicate_index.post(ticket.org_id, ticket.id, index_keys(document(ticket.subject, first.body)))
+
+
+def _result(result: Any) -> dict[str, Any]:
+    return result.model_dump(mode="json") if hasattr(result, "model_dump") else dict(result)
