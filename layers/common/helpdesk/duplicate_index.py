@@ -1,10 +1,11 @@
 """Data access: the duplicate index, kept in the table as tickets are reviewed (reviewer only).
 
-  DUPIDX#<org>#<band key> / POSTINGS   a string set of the ids of the org's tickets posted under
-                                        one LSH band key (helpdesk.review.similarity.index_keys)
+  DUPIDX#<org>#<key> / POSTINGS        a string set of the ids of the org's tickets posted under
+                                        one index key (helpdesk.review.similarity: a pair of a
+                                        ticket's most telling terms)
   TICKET#<id> / TICKET                  also carries the ticket's `dup_signature` and `dup_snippet`
 
-A review reads the draft's band keys (one BatchGetItem, whatever the org's size), ranks the ids
+A review reads the draft's keys (one BatchGetItem, whatever the org's size), ranks the ids
 they hold, and reads the best candidates' signatures (one more BatchGetItem): never the org's
 tickets. A key shared by MAX_POSTINGS tickets no longer discriminates; later tickets skip it."""
 
@@ -19,8 +20,8 @@ MAX_POSTINGS = 1_000
 BATCH = 100  # BatchGetItem's limit
 
 
-def postings_key(org_id: str, band_key: str) -> dict[str, Any]:
-    return {"pk": {"S": f"DUPIDX#{org_id}#{band_key}"}, "sk": {"S": "POSTINGS"}}
+def postings_key(org_id: str, key: str) -> dict[str, Any]:
+    return {"pk": {"S": f"DUPIDX#{org_id}#{key}"}, "sk": {"S": "POSTINGS"}}
 
 
 def _batch_get(keys: list[dict[str, Any]], projection: str, names: dict[str, str]) -> list[dict[str, Any]]:
@@ -40,13 +41,13 @@ def _batch_get(keys: list[dict[str, Any]], projection: str, names: dict[str, str
     return items
 
 
-def post(org_id: str, ticket_id: str, band_keys: list[str]) -> None:
-    """Add the ticket under each of its band keys (skipping saturated keys)."""
-    for band_key in band_keys:
+def post(org_id: str, ticket_id: str, keys: list[str]) -> None:
+    """Add the ticket under each of its keys (skipping saturated keys)."""
+    for key in keys:
         try:
             client.update_item(
                 TableName=TABLE,
-                Key=postings_key(org_id, band_key),
+                Key=postings_key(org_id, key),
                 UpdateExpression="ADD ticket_ids :id",
                 ConditionExpression="attribute_not_exists(ticket_ids) OR size(ticket_ids) < :max",
                 ExpressionAttributeValues={":id": {"SS": [ticket_id]}, ":max": {"N": str(MAX_POSTINGS)}},
@@ -59,20 +60,15 @@ def post(org_id: str, ticket_id: str, band_keys: list[str]) -> None:
 class TableCandidateSource:
     """helpdesk.review.similarity.CandidateSource over the table."""
 
-    def __init__(self, exclude_id: str | None = None) -> None:
-        self.exclude_id = exclude_id
-
     def candidates(self, org_id: str, keys: list[str], limit: int) -> list[Candidate]:
         if not keys:
             return []
         found = _batch_get([postings_key(org_id, key) for key in keys], "pk, ticket_ids", {})
         prefix = f"DUPIDX#{org_id}#"
         postings = {
-            item["pk"]["S"].removeprefix(prefix): [i for i in item["ticket_ids"]["SS"] if i != self.exclude_id]
-            for item in found
-            if "ticket_ids" in item
+            item["pk"]["S"].removeprefix(prefix): item["ticket_ids"]["SS"] for item in found if "ticket_ids" in item
         }
-        ranked = rank_postings(postings, limit)
+        ranked = rank_postings(postings, limit, keys=keys)
         if not ranked:
             return []
         tickets = _batch_get(

@@ -1,13 +1,11 @@
 """The reviewer's use cases (the review queue's worker): review a ticket filed without an accepted
 review and open it, review a draft, or index a ticket filed from a review. Idempotent per job."""
 
-from typing import Any
-
 from helpdesk import duplicate_index, repository
 from helpdesk.models import Author, AuthorKind, Message, ReviewJob, ReviewStatus, TicketReview, new_id, now
 from helpdesk.observability import logger
 from helpdesk.review import engine
-from helpdesk.review.similarity import document, index_keys, signature, snippet
+from helpdesk.review.similarity import IndexEntry, index_entry
 from helpdesk.reviews import findings_markdown
 
 AI = Author(id="ai-review", email=None, kind=AuthorKind.AI)
@@ -24,8 +22,8 @@ def run(job: ReviewJob) -> None:
         logger.warning("Unknown review job", extra={"job": job.model_dump()})
 
 
-def _duplicate_fields(subject: str | None, body: str) -> dict[str, str]:
-    return {"dup_signature": signature(document(subject, body)), "dup_snippet": snippet(subject, body)}
+def _duplicate_fields(entry: IndexEntry) -> dict[str, str]:
+    return {"dup_signature": entry.signature, "dup_snippet": entry.snippet}
 
 
 def review_ticket(ticket_id: str) -> None:
@@ -36,35 +34,28 @@ def review_ticket(ticket_id: str) -> None:
     ticket, first = found
     if ticket.review.status is not ReviewStatus.PENDING:
         return  # reviewed already: a job delivered twice
-    draft = engine.Draft(
-        subject=ticket.subject, body=first.body, category=ticket.category.value, severity=ticket.severity.value,
+    draft = engine.ReviewDraft(
+        subject=ticket.subject, body=first.body, category=ticket.category, severity=ticket.severity,
         properties=ticket.properties,
     )  # fmt: skip
-    result = _result(engine.review(draft, ticket.org_id, duplicate_index.TableCandidateSource(exclude_id=ticket.id)))
-    note = Message(id=new_id(), author=AI, body=findings_markdown(result), created_at=now())
-    stored = repository.record_ticket_review(
-        ticket,
-        TicketReview(status=ReviewStatus.COMPLETED, result=result),
-        result.get("summary") or ticket.summary,
-        note,
-        _duplicate_fields(ticket.subject, first.body),
-    )
-    if stored:
-        duplicate_index.post(ticket.org_id, ticket.id, index_keys(document(ticket.subject, first.body)))
+    result = engine.review(draft, ticket.org_id, duplicate_index.TableCandidateSource(), exclude_id=ticket.id)
+    findings = result.model_dump(mode="json")
+    entry = index_entry(ticket.subject, first.body)
+    note = Message(id=new_id(), author=AI, body=findings_markdown(findings), created_at=now())
+    review = TicketReview(status=ReviewStatus.COMPLETED, result=findings)
+    if repository.record_ticket_review(
+        ticket, review, result.summary or ticket.summary, note, _duplicate_fields(entry)
+    ):
+        duplicate_index.post(ticket.org_id, ticket.id, entry.keys)
 
 
 def review_draft(review_id: str) -> None:
     review = repository.get_review(review_id, None)
     if review.status is not ReviewStatus.PENDING:
         return
-    draft = engine.Draft(
-        subject=review.draft.subject, body=review.draft.body,
-        category=review.draft.category.value if review.draft.category else None,
-        severity=review.draft.severity.value if review.draft.severity else None,
-        properties=review.draft.properties,
-    )  # fmt: skip
-    result = _result(engine.review(draft, review.org_id, duplicate_index.TableCandidateSource()))
-    repository.complete_review(review_id, ReviewStatus.COMPLETED, result)
+    draft = engine.ReviewDraft.model_validate(review.draft.model_dump())
+    result = engine.review(draft, review.org_id, duplicate_index.TableCandidateSource())
+    repository.complete_review(review_id, ReviewStatus.COMPLETED, result.model_dump(mode="json"))
 
 
 def index_ticket(ticket_id: str) -> None:
@@ -73,9 +64,6 @@ def index_ticket(ticket_id: str) -> None:
     if found is None:
         return
     ticket, first = found
-    repository.set_duplicate_fields(ticket.id, _duplicate_fields(ticket.subject, first.body))
-    duplicate_index.post(ticket.org_id, ticket.id, index_keys(document(ticket.subject, first.body)))
-
-
-def _result(result: Any) -> dict[str, Any]:
-    return result.model_dump(mode="json") if hasattr(result, "model_dump") else dict(result)
+    entry = index_entry(ticket.subject, first.body)
+    repository.set_duplicate_fields(ticket.id, _duplicate_fields(entry))
+    duplicate_index.post(ticket.org_id, ticket.id, entry.keys)

@@ -1,0 +1,1 @@
+"""The built-in AI review: a deterministic engine, secret redaction and the duplicate index."""

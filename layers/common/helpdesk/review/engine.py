@@ -1,0 +1,496 @@
+"""The built-in review engine: no network, deterministic, a few milliseconds per ticket.
+
+`review(draft, org_id, source)` reads the draft, suggests a category and a severity (with a
+confidence), writes a one-line summary, checks the ticket's quality and asks for what is missing,
+and finds likely duplicates among the org's tickets through the index in `similarity`. Everything
+it quotes is redacted first.
+"""
+
+import math
+import re
+from collections.abc import Iterable, Iterator
+from functools import cache
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from helpdesk.models import Category, Severity
+from helpdesk.review import vocabulary as vocab
+from helpdesk.review.redact import redact_report
+from helpdesk.review.similarity import CandidateSource, document, evidence, index_entry, similarity
+from helpdesk.review.text import concept_spans, terms
+
+ENGINE = "builtin-1"
+SUMMARY_CHARS = 160
+DUPLICATE_CANDIDATES = 30  # tickets fetched from the index and scored
+DUPLICATE_MIN_SCORE = 0.55  # below this a ticket is related, not a likely duplicate
+MAX_DUPLICATES = 5
+MAX_QUESTIONS = 4
+MIN_WORDS, MIN_CHARS = 20, 100  # below either, a description is too short to act on
+MAX_TEXT = 8_000  # characters read for classification; pasted logs beyond this add nothing
+
+
+# ------------------------------------------------------------------------------------------ models
+
+
+class ReviewDraft(BaseModel):
+    """What is reviewed: a draft from POST /v1/tickets/review, or a filed ticket's first message."""
+
+    model_config = ConfigDict(extra="ignore")
+
+    subject: str | None = None
+    body: str
+    category: Category | None = None
+    severity: Severity | None = None
+    properties: dict[str, str] = Field(default_factory=dict)
+
+
+Draft = ReviewDraft  # the short name
+
+
+class QualityIssue(BaseModel):
+    code: str
+    message: str
+
+
+class Quality(BaseModel):
+    score: int = Field(ge=0, le=100)
+    issues: list[QualityIssue] = Field(default_factory=list)
+
+
+class Duplicate(BaseModel):
+    ticket_id: str
+    subject: str
+    status: str
+    score: float = Field(ge=0, le=1)
+    evidence: list[str] = Field(default_factory=list)
+
+
+class ReviewResult(BaseModel):
+    engine: str = ENGINE
+    summary: str = Field(max_length=SUMMARY_CHARS)
+    suggested_category: Category
+    category_confidence: float = Field(ge=0, le=1)
+    suggested_severity: Severity
+    severity_confidence: float = Field(ge=0, le=1)
+    quality: Quality
+    questions: list[str] = Field(default_factory=list)
+    duplicates: list[Duplicate] = Field(default_factory=list)
+
+
+# ------------------------------------------------------------------------------------------- cues
+
+
+@cache
+def _compiled(table: str) -> re.Pattern[str]:
+    """One alternation per cue table (named groups c0, c1, …), compiled on first use."""
+    patterns: Iterable[str]
+    if table == "category":
+        patterns = (pattern for pattern, _ in vocab.CATEGORY_CUES)
+    else:
+        patterns = (pattern for pattern, *_ in vocab.SEVERITY_CUES)
+    return re.compile("|".join(f"(?P<c{i}>{p})" for i, p in enumerate(patterns)), re.IGNORECASE)
+
+
+_ADDRESS = re.compile(r"\S+@\S+\.\w+|\b[a-z][a-z0-9+.-]*://\S+", re.IGNORECASE)
+
+
+def _cue_hits(table: str, text: str) -> Iterator[int]:
+    """Indexes of the cues found, left to right (e-mail addresses and URLs are not read: `x@corp.dev`)."""
+    for match in _compiled(table).finditer(_ADDRESS.sub(" ", text)):
+        if match.lastgroup is not None:
+            yield int(match.lastgroup[1:])
+
+
+def _damped(counts: dict[str, int]) -> dict[str, float]:
+    """A cue said twice counts one and a half times, never more."""
+    return {key: 1.0 + 0.5 * (min(n, 2) - 1) for key, n in counts.items()}
+
+
+def _count(keys: Iterable[str]) -> dict[str, int]:
+    counts: dict[str, int] = {}
+    for key in keys:
+        counts[key] = counts.get(key, 0) + 1
+    return counts
+
+
+def _softmax_top(scores: dict[str, float], temperature: float) -> tuple[str, float]:
+    best = max(scores, key=lambda key: (scores[key], key))
+    total = sum(math.exp((value - scores[best]) / temperature) for value in scores.values())
+    return best, 1.0 / total
+
+
+# --------------------------------------------------------------------------------------- category
+
+
+def category_scores(subject: str | None, body: str) -> dict[Category, float]:
+    """Evidence for each category: a prior, concept terms and phrase cues (the subject counts twice)."""
+    scores = dict(vocab.CATEGORY_PRIOR)
+    for text in (body[:MAX_TEXT], subject or ""):
+        lowered = text.lower()
+        for concept, weight in _damped(_count(c for c, _, _ in concept_spans(lowered))).items():
+            for category, value in vocab.CONCEPT_CATEGORY.get(concept, {}).items():
+                scores[category] += value * weight
+        for cue, weight in _damped(_count(str(i) for i in _cue_hits("category", lowered))).items():
+            for category, value in vocab.CATEGORY_CUES[int(cue)][1].items():
+                scores[category] += value * weight
+    return scores
+
+
+def classify(subject: str | None, body: str) -> tuple[Category, float]:
+    """The most likely category and a confidence in 0..1."""
+    scores = category_scores(subject, body)
+    best, confidence = _softmax_top({c.value: s for c, s in scores.items()}, temperature=1.6)
+    return Category(best), round(min(0.97, confidence), 2)  # a heuristic is never certain
+
+
+# --------------------------------------------------------------------------------------- severity
+
+
+def is_problem_report(text: str, category: Category) -> bool:
+    """Something of the customer's is broken (not a how-to question, not a wish, not an invoice)."""
+    technical = category in (Category.TECHNICAL, Category.BUG)
+    how_to = bool(_HOW_TO.search(text)) and len(_FAILURE.findall(text)) <= 1
+    return technical and not how_to and bool(_FAILURE.search(text))
+
+
+def severity_points(text: str, category: Category) -> tuple[float, bool]:
+    """Impact points (the category's base, a broken thing, each impact cue once), and
+    whether an outage-class cue was among them."""
+    points = vocab.SEVERITY_BASE[category] + (vocab.SEVERITY_PROBLEM if is_problem_report(text, category) else 0.0)
+    outage = False
+    for cue in set(_cue_hits("severity", text[:MAX_TEXT].lower())):
+        _, value, critical = vocab.SEVERITY_CUES[cue]
+        points += value
+        outage = outage or critical
+    return points, outage
+
+
+def assess_severity(text: str, category: Category) -> tuple[Severity, float]:
+    """Severity from impact signals, with a confidence that grows with the distance to the nearest boundary."""
+    points, outage = severity_points(text, category)
+    level = Severity.LOW
+    for name, threshold in vocab.SEVERITY_THRESHOLDS:
+        if points >= threshold and (name != Severity.CRITICAL or outage):
+            level = Severity(name)
+            break
+    boundaries = [threshold for _, threshold in vocab.SEVERITY_THRESHOLDS]
+    margin = min(abs(points - b) for b in boundaries)
+    return level, round(0.5 + 0.45 * (1 - math.exp(-margin / 1.5)), 2)
+
+
+# ---------------------------------------------------------------------------------------- summary
+
+_LINK = re.compile(r"\[([^\]]*)\]\([^)]*\)")
+_DECORATION = re.compile(r"^[\s>#*+\-]+|\*+|`+|(?<!\w)_+|_+(?!\w)")
+_GREETING = re.compile(r"^(?:hi|hello|hey|dear\s+\w+|good\s+(?:morning|afternoon))\b[^.!?\n]{0,20}?[,!.]\s+", re.I)
+_OUTPUT_LINE = ("$ ", "NAME ", "Warning ", "Error from", "Events:", "Status:", "Reason:", "Message:")
+_ERROR_LINE = re.compile(r"error|fail|denied|refused|timeout|timed out|x509|exception|forbidden|invalid", re.I)
+_ERROR_MESSAGE = re.compile(
+    r"\b(?:error|fatal|panic|exception)\b\s*(?:from\s+server\s*(?:\(\w+\))?)?:|\bwarning\s", re.I
+)
+_NOT_QUOTED = ("$ ", "NAME ", "Status:", "Events:", "Reason:", "Type ")
+_SENTENCE_END = re.compile(r"(?<![ .]e\.g\.)(?<![ .]i\.e\.)(?<=[.!?])\s+(?=[A-Z0-9`\"'(])")
+_SALUTATION = re.compile(
+    r"^(?:hi|hello|hey|dear|good\s+(?:morning|afternoon)|thanks?|thank\s+you|cheers|best|regards|kind\s+regards"
+    r"|br|urgent)\b[\s\w,!.]{0,30}$",
+    re.IGNORECASE,
+)
+_PROBLEM = re.compile(
+    r"\b(?:fail\w*|errors?|cannot|can't|can\s+not|unable|not\s+(?:working|able|start\w*|reach\w*|load\w*|bound)"
+    r"|broken|down|crash\w*|stuck|hang\w*|timed?\s*out|refus\w*|denied|missing|wrong|lost|charged|billed|twice"
+    r"|never|no\s+longer|nobody|degraded|unexpected|spike|higher\s+than|would\s+(?:like|love)|would\s+be"
+    r"|please\s+add|how\s+(?:do|can|to)|what\s+(?:is|are)|do\s+you|is\s+there)\b",
+    re.IGNORECASE,
+)
+_WEAK_PROBLEM = re.compile(r"\b(?:keeps?|returns?|shows?|need|every|all\s+of|since|flagged|still)\b", re.IGNORECASE)
+_DANGLING = re.compile(r"\b(?:with|says?|shows?|errors?|message|fails?|failed|returns?)\s*:?$", re.IGNORECASE)
+_STATUS_TOKEN = re.compile(
+    r"CrashLoopBackOff|OOMKilled|ImagePullBackOff|ErrImagePull|CreateContainerConfigError|NotReady|Evicted"
+    r"|x509: [^:\n]{5,60}|\b50[234] [A-Z][a-z]+(?: [A-Z][a-z-]+)?|i/o timeout|connection refused"
+)
+
+
+def _telling_line(block: list[str]) -> str | None:
+    """The line of a code block worth quoting: its first error line."""
+    lines = [line.strip() for line in block[:12] if line.strip() and not line.lstrip().startswith(_NOT_QUOTED)]
+    best = [line for line in lines if _ERROR_MESSAGE.search(line)] or [
+        line for line in lines if _ERROR_LINE.search(line)
+    ]
+    return best[0] if best else None
+
+
+def _paragraphs(body: str) -> Iterator[tuple[str, bool]]:
+    """(text, is_code): prose paragraphs with wrapped lines joined, and one telling line per code block."""
+    lines: list[str] = []
+    block: list[str] | None = None
+    for raw in [*_LINK.sub(r"\1", body).splitlines(), ""]:
+        if raw.lstrip().startswith("```"):
+            if block is None:
+                block = []
+            else:
+                quoted = _telling_line(block)
+                block = None
+                if quoted:
+                    yield quoted, True
+            if lines:
+                yield " ".join(lines), False
+                lines = []
+            continue
+        if block is not None:
+            block.append(raw)
+            continue
+        line = _DECORATION.sub("", raw).strip()
+        starts_item = bool(re.match(r"\s*(?:[-*+]|\d+[.)])\s", raw))
+        if not line or starts_item or line.startswith(_OUTPUT_LINE):
+            if lines:
+                yield " ".join(lines), False
+            lines = [line] if starts_item and line else []
+            continue
+        lines.append(line)
+
+
+def _sentences(body: str) -> list[tuple[str, bool]]:
+    out: list[tuple[str, bool]] = []
+    for paragraph, code in _paragraphs(body):
+        if code:
+            out.append((paragraph, True))
+            continue
+        for part in _SENTENCE_END.split(paragraph):
+            part = _GREETING.sub("", part.strip())
+            if part and not _SALUTATION.match(part):
+                out.append((part, False))
+    return out
+
+
+def _sentence_score(sentence: str, position: int) -> float:
+    words = len(sentence.split())
+    score = 1.2 * min(3, len(_PROBLEM.findall(sentence))) + 0.4 * min(3, len(_WEAK_PROBLEM.findall(sentence)))
+    score += 0.8 * min(3, sum(1 for _ in concept_spans(sentence))) + 1.5 / (1 + position)
+    if sentence.endswith("?"):
+        score += 0.5
+    if len(terms(sentence)) < 3:
+        score -= 1.5
+    if words < 5:
+        score -= 2.0
+    elif words > 40:
+        score -= 1.0
+    return score
+
+
+def _shorten(text: str, limit: int) -> str:
+    text = " ".join(text.split())
+    if len(text) <= limit:
+        return text
+    cut = text[: limit - 1].rsplit(" ", 1)[0] or text[: limit - 1]
+    return cut.rstrip(",;:-") + "…"
+
+
+def summarize(subject: str | None, body: str) -> str:
+    """One line: the sentence that states the problem best, with the key status if it is only in the logs."""
+    items = _sentences(body)
+    prose = [(i, text) for i, (text, code) in enumerate(items) if not code]
+    scored = sorted(((_sentence_score(text, n), -i) for n, (i, text) in enumerate(prose)), reverse=True)
+    if scored and scored[0][0] >= 1.5:
+        at = -scored[0][1]
+        line = items[at][0]
+        following = items[at + 1] if at + 1 < len(items) else None
+        if following and (_DANGLING.search(line) or (line.endswith(":") and following[1])):
+            line = f"{line.rstrip(':')}: {following[0]}"  # "fails with:" and the error on the next line
+    else:
+        line = subject or (prose[0][1] if prose else "")
+    line = " ".join(line.split()).rstrip(":") or "Support request"
+    status = _STATUS_TOKEN.search(body)
+    if status and status.group(0).lower() not in line.lower() and len(line) + len(status.group(0)) + 3 <= SUMMARY_CHARS:
+        line = f"{line.rstrip('.')} ({status.group(0)})"
+    return _shorten(redact_report(line)[0], SUMMARY_CHARS)
+
+
+# ---------------------------------------------------------------------------------------- quality
+
+_ERROR_OUTPUT = re.compile(
+    r"```|^(?: {4}|\t)\S|`[^`\n]{12,}`|^\s*(?:error|err|fatal|panic|warning|exception|caused\s+by)\b.{0,40}:"
+    r"|\b\w*(?:Error|Exception)\b:|HTTP/\d|\b[1-5]\d\d\s+[A-Z][a-z]+|\"[^\"\n]{12,}\"|reason:\s*\w+|exit\s+code:?\s*\d+",
+    re.MULTILINE,
+)
+_FAILURE = re.compile(
+    r"\b(?:fail\w*|errors?|cannot|can't|can\s+not|couldn't|unable|not\s+(?:working|starting|reachable|ready|bound)"
+    r"|broken|down|crash\w*|stuck|hangs?|timed?\s*-?\s*out|timeouts?|refused|denied|forbidden|evicted|pending"
+    r"|restart\w*|unhealthy|degraded|lost|drops?|wrong|missing|empty|blank|never|no\s+longer|doesn't|does\s+not"
+    r"|didn't|did\s+not|won't|isn't|aren't|not\s+\w+ing|without|[45]\d\d)\b",
+    re.IGNORECASE,
+)
+_KUBERNETES = re.compile(
+    r"\b(?:cluster|kubectl|pods?|nodes?|node\s+pools?|namespaces?|ingress|pvcs?|deployments?|statefulsets?|helm"
+    r"|kubelet|control\s+plane|api\s+server|workloads?|containers?|services?\s+type|coredns)\b",
+    re.IGNORECASE,
+)
+_CLUSTER_NAMED = re.compile(
+    r"\bcluster(?:[\s_-]*(?:id|name))?\s*[:=]?\s*[`'\"*]*(?=[a-z0-9-]*[0-9-])[a-z0-9][a-z0-9-]{2,}"
+    r"|[`'\"*]?[a-z0-9][a-z0-9]*-[a-z0-9-]+[`'\"*]?\s+cluster\b|\bc-[0-9a-f]{4,}\b|cluster\s+`[^`]+`"
+    r"|\b(?:on|in|of|against|for|to)\s+[`'\"*]?(?=[a-z0-9-]*(?:prod|stg|stag|dev|qa|test|sandbox|\d))"
+    r"[a-z][a-z0-9]*-[a-z0-9-]+",
+    re.IGNORECASE,
+)
+_TIMEFRAME = re.compile(
+    r"\b(?:since|ago|yesterday|today|tonight|overnight|last\s+(?:night|week|month|\w+day)|this\s+(?:morning|afternoon"
+    r"|evening|week|month)|early\s+today|(?:mon|tues|wednes|thurs|fri|satur|sun)day|always|every\s+(?:run|time|night)"
+    r"|(?:jan|feb|mar|apr|may|jun|jul|aug|sep|oct|nov|dec)[a-z]*\.?\s+\d{1,2}|\d{1,2}(?:st|nd|rd|th)?\s+(?:of\s+)?"
+    r"(?:jan|feb|mar|apr|may|jun|jul|aug|sep|oct|nov|dec)|utc|cet|cest|[ecmp][sd]t|after\s+(?:the|our|we|i|upgrading"
+    r"|deploying|moving|applying|enabling|adding|creating)|started\s+(?:after|when|on|at)|for\s+(?:the\s+last|over|about"
+    r"|more\s+than)\s+\w+)\b|\b\d{1,2}:\d{2}\b|\b\d{1,2}\s*(?:am|pm)\b|\b\d{4}-\d{2}-\d{2}",
+    re.IGNORECASE,
+)
+_STEPS = re.compile(
+    r"\bsteps?\b|to\s+reproduce|\brepro|^\s*\d+[.)]\s|→|->|\bclick\w*|\b(?:when|if|after)\s+(?:i|we)\s+"
+    r"(?:click|open|run|go|select|change|try|call|create|delete|set|export|install|upgrade)|\brun(?:ning)?\s+`",
+    re.IGNORECASE | re.MULTILINE,
+)
+_HOW_TO = re.compile(
+    r"\bhow\s+(?:do|can|should|would)\s+(?:i|we)\b|\bhow\s+to\b|\bwhat\s+is\s+the\b|\bis\s+(?:it|there)\s+"
+    r"|recommend|\bquestion\b|\bplanning\b|\bdo\s+you\s+(?:support|offer|have)\b",
+    re.IGNORECASE,
+)
+_INVOICE_REF = re.compile(
+    r"\binv[-\s]?\d|\binvoice\s+(?:number|no\.?|#)|\d[\d,.]*\s*(?:eur|usd|gbp|chf)\b|[€$£]\s*\d"
+    r"|\b(?:jan|feb|mar|apr|may|jun|jul|aug|sep|oct|nov|dec)[a-z]*\b|\b(?:this|last)\s+month",
+    re.IGNORECASE,
+)
+_BILLING_MONEY = re.compile(r"\b(?:invoic\w*|charg\w*|refund\w*|billed|payment|bill)\b", re.IGNORECASE)
+
+_CLUSTER_PROPERTIES = ("cluster_id", "cluster_name", "cluster")
+
+
+def _question_for_error_output(text: str) -> str:
+    lowered = text.lower()
+    if re.search(r"\bnodes?\b.*(?:not\s*ready|notready)|(?:not\s*ready|notready).*\bnodes?\b", lowered):
+        hint = "`kubectl describe node <name>` and the node's recent events"
+    elif "ingress" in lowered or re.search(r"\b50[234]\b", lowered):
+        hint = "the failing request and response, and the ingress controller's log lines for it"
+    elif re.search(r"\bpvc|volume\s+claim|storage\s*class", lowered):
+        hint = "`kubectl describe pvc <name>` including its events"
+    elif re.search(r"\bpods?\b|crash|oom|restart", lowered):
+        hint = "`kubectl describe pod <name>` and `kubectl logs <name> --previous`"
+    else:
+        hint = "the command you ran and its full output"
+    return f"Can you paste the exact error message or output ({hint})?"
+
+
+def _checks(
+    draft: ReviewDraft, text: str, category: Category, secrets: list[str]
+) -> Iterator[tuple[str, str, int, str | None]]:
+    """(code, message, penalty, question) for each problem found, most important first."""
+    words = len(text.split())
+    text, body = text[:MAX_TEXT], draft.body[:MAX_TEXT]
+    problem = is_problem_report(text, category)
+    if secrets:
+        kinds = ", ".join(kind.replace("_", " ") for kind in secrets)
+        yield (
+            "contains_secret",
+            f"The text contains what looks like a credential ({kinds}); it was redacted. Rotate it.",
+            10,
+            None,
+        )
+    if words < MIN_WORDS or len(body.strip()) < MIN_CHARS:
+        yield (
+            "too_short",
+            "The description is very short.",
+            35,
+            "Could you describe the problem in more detail: what you did, what you expected, and what happened?",
+        )
+    if problem and not _ERROR_OUTPUT.search(body):
+        yield ("no_error_output", "No error message, log or command output.", 20, _question_for_error_output(text))
+    has_cluster = any(draft.properties.get(key, "").strip() for key in _CLUSTER_PROPERTIES)
+    if problem and _KUBERNETES.search(text) and not has_cluster and not _CLUSTER_NAMED.search(text):
+        yield (
+            "no_cluster",
+            "A cluster problem that does not say which cluster.",
+            15,
+            "Which cluster is affected? Please give its cluster ID or name (and region).",
+        )
+    if problem and not _TIMEFRAME.search(text):
+        yield (
+            "no_timeframe",
+            "No timeframe: when it started, or whether it is still happening.",
+            10,
+            "When did this start (date, time and timezone), is it still happening, and did anything change just before?",
+        )
+    if category is Category.BUG and not _STEPS.search(body):
+        yield (
+            "no_steps",
+            "A bug report without steps to reproduce.",
+            20,
+            "What are the exact steps to reproduce it, what did you expect, and what happened instead?",
+        )
+    if category is Category.BILLING and _BILLING_MONEY.search(text) and not _INVOICE_REF.search(text):
+        yield (
+            "no_invoice_ref",
+            "No invoice number, billing period or amount.",
+            10,
+            "Which invoice is this about (invoice number or billing period), and what amount did you expect?",
+        )
+
+
+def assess_quality(draft: ReviewDraft, text: str, category: Category, secrets: list[str]) -> tuple[Quality, list[str]]:
+    """A 0–100 score with its concrete issues, and the clarifying questions they call for."""
+    issues: list[QualityIssue] = []
+    questions: list[str] = []
+    score = 100
+    for code, message, penalty, question in _checks(draft, text, category, secrets):
+        issues.append(QualityIssue(code=code, message=message))
+        score -= penalty
+        if question is not None and len(questions) < MAX_QUESTIONS:
+            questions.append(question)
+    return Quality(score=max(0, score), issues=issues), questions
+
+
+# ------------------------------------------------------------------------------------- duplicates
+
+
+def find_duplicates(text: str, org_id: str, source: CandidateSource, exclude_id: str | None = None) -> list[Duplicate]:
+    """Likely duplicates among the org's tickets: only the tickets posted under the draft's index keys are read."""
+    entry = index_entry(None, text)
+    if not entry.keys:
+        return []
+    scored = []
+    for candidate in source.candidates(org_id, entry.keys, DUPLICATE_CANDIDATES + 1):
+        if candidate.ticket_id == exclude_id:
+            continue
+        score = similarity(entry.signature, candidate.signature)
+        if score >= DUPLICATE_MIN_SCORE:
+            scored.append((score, candidate))
+    scored.sort(key=lambda item: (-item[0], item[1].ticket_id))
+    return [
+        Duplicate(
+            ticket_id=candidate.ticket_id,
+            subject=redact_report(candidate.subject)[0],
+            status=candidate.status,
+            score=round(score, 2),
+            evidence=evidence(entry.snippet, candidate.text),
+        )
+        for score, candidate in scored[:MAX_DUPLICATES]
+    ]
+
+
+# ----------------------------------------------------------------------------------------- review
+
+
+def review(draft: ReviewDraft, org_id: str, source: CandidateSource, exclude_id: str | None = None) -> ReviewResult:
+    """Review a draft (or a filed ticket: pass its id as `exclude_id` so it is not its own duplicate)."""
+    body, secrets = redact_report(draft.body)
+    subject = redact_report(draft.subject)[0] if draft.subject else None
+    text = document(subject, body)
+    properties = " ".join(f"{key}: {value}" for key, value in sorted(draft.properties.items()))
+    category, category_confidence = classify(subject, body)
+    severity, severity_confidence = assess_severity(f"{text}\n{properties}", category)
+    reviewed = draft.model_copy(update={"body": body, "subject": subject})
+    quality, questions = assess_quality(reviewed, text, draft.category or category, secrets)
+    return ReviewResult(
+        summary=summarize(subject, body),
+        suggested_category=category,
+        category_confidence=category_confidence,
+        suggested_severity=severity,
+        severity_confidence=severity_confidence,
+        quality=quality,
+        questions=questions,
+        duplicates=find_duplicates(text, org_id, source, exclude_id),
+    )

@@ -1,0 +1,287 @@
+"""The built-in review engine: what a support engineer sees for a draft."""
+
+import pytest
+
+from helpdesk.models import Category, Severity
+from helpdesk.review.engine import SUMMARY_CHARS, ReviewDraft, ReviewResult, review
+from helpdesk.review.redact import redact
+from helpdesk.review.similarity import Candidate, InMemoryCandidateSource
+
+OOM = """Since the deploy at 09:40 CET our `payments-api` pods in namespace prod keep restarting.
+
+```
+payments-api-7d9f8b6c5-x2k4l    0/1     CrashLoopBackOff   9 (2m ago)    31m
+Last State: Terminated, Reason: OOMKilled, Exit Code: 137
+```
+Checkout is degraded for customers. Cluster: prod-eu-1."""
+
+OOM_PARAPHRASE = """Our checkout service containers restart over and over since this morning's rollout. Describe pod says
+they were killed for using too much memory: OOMKilled, exit code 137. Cluster prod-eu-1, customers notice slow checkouts."""
+
+SSO = """Since 08:30 UTC nobody in our organisation can log in. After the Okta login we get
+`SAML response invalid: signature validation failed`. We rotated the Okta signing certificate this morning."""
+
+
+def run(
+    body: str, subject: str | None = None, source: InMemoryCandidateSource | None = None, **fields: object
+) -> ReviewResult:
+    draft = ReviewDraft(subject=subject, body=body, **fields)  # type: ignore[arg-type]
+    return review(draft, "acme", source or InMemoryCandidateSource())
+
+
+def codes(result: ReviewResult) -> set[str]:
+    return {issue.code for issue in result.quality.issues}
+
+
+# ------------------------------------------------------------------------------------ category
+
+
+@pytest.mark.parametrize(
+    ("body", "category"),
+    [
+        (OOM, Category.TECHNICAL),
+        (
+            'Our PVC is stuck Pending on cluster stg-1: storageclass "gp3" not found. How do we create it?',
+            Category.TECHNICAL,
+        ),
+        (
+            "Since your console release the cluster page shows the wrong node count. Steps to reproduce: open "
+            "Clusters → web-prod → Node pools. Expected 5, actual 0.",
+            Category.BUG,
+        ),
+        ("It would be nice if the console had a dark mode. Is that on the roadmap?", Category.FEATURE_REQUEST),
+        (SSO, Category.ACCOUNT),
+        ("I lost my phone and need my MFA / two-factor authentication reset.", Category.ACCOUNT),
+        ("We were charged twice for invoice INV-2024-0512, please refund the duplicate payment.", Category.BILLING),
+        ("Please add 10 seats to our Team plan and send the invoice to finance.", Category.BILLING),
+        ("Could you share your SOC 2 Type II report and your GDPR data processing agreement?", Category.GENERAL),
+    ],
+)
+def test_clear_cases_get_their_category(body: str, category: Category) -> None:
+    result = run(body)
+    assert result.suggested_category is category
+    assert 0.4 <= result.category_confidence <= 1
+
+
+# ------------------------------------------------------------------------------------ severity
+
+
+@pytest.mark.parametrize(
+    ("body", "severity"),
+    [
+        (
+            "Production is down: every request to our site returns 502 Bad Gateway, all customers are affected.",
+            Severity.CRITICAL,
+        ),
+        (
+            "We lost data: the PVC of our database came back empty after the node replacement, data loss in prod.",
+            Severity.CRITICAL,
+        ),
+        ("Security breach: an admin kubeconfig leaked to a public repo, revoke it immediately.", Severity.CRITICAL),
+        (OOM, Severity.HIGH),
+        ("On our staging cluster stg-1 one pod fails with ImagePullBackOff since yesterday.", Severity.MEDIUM),
+        ("Quick question: how do I configure an HPA on a custom metric? Nothing is broken.", Severity.LOW),
+        ("It would be nice to have a dark theme in the console.", Severity.LOW),
+    ],
+)
+def test_severity_follows_the_impact(body: str, severity: Severity) -> None:
+    assert run(body).suggested_severity is severity
+
+
+def test_the_same_problem_in_staging_is_less_severe_than_in_production() -> None:
+    prod = run("The ingress returns 502 for the checkout service in production since 10:00 UTC.")
+    staging = run("The ingress returns 502 for the checkout service in staging since 10:00 UTC.")
+    order = list(Severity)
+    assert order.index(staging.suggested_severity) < order.index(prod.suggested_severity)
+
+
+def test_the_customers_choice_does_not_change_the_suggestion() -> None:
+    # Given a feature request filed as critical / Then the review still says what it sees
+    result = run("It would be nice if the console had a dark mode.", severity=Severity.CRITICAL)
+    assert result.suggested_severity is Severity.LOW
+
+
+# ------------------------------------------------------------------------------------- summary
+
+
+def test_the_summary_is_the_sentence_stating_the_problem() -> None:
+    body = (
+        "Hi team,\n\nhope you are well. We run several services on your platform and are very happy overall.\n"
+        "Since 14:00 UTC all pods in namespace batch stay Pending because the autoscaler does not add nodes.\n\n"
+        "Thanks, Jo"
+    )
+    summary = run(body, subject="Question").summary
+    assert summary.startswith("Since 14:00 UTC all pods in namespace batch stay Pending")
+
+
+def test_the_summary_is_one_short_line_and_quotes_the_status_hidden_in_the_logs() -> None:
+    result = run(OOM + "\n" + "More words to make this long. " * 30)
+    assert "\n" not in result.summary
+    assert len(result.summary) <= SUMMARY_CHARS
+    assert "OOMKilled" in result.summary or "CrashLoopBackOff" in result.summary
+
+
+def test_the_summary_never_quotes_a_secret() -> None:
+    result = run("Our CI fails with 401 when it uses the key AKIAIOSFODNN7EXAMPLE against the registry.")
+    assert "AKIAIOSFODNN7EXAMPLE" not in result.summary
+    assert "[REDACTED:aws_access_key]" in result.summary
+
+
+# ------------------------------------------------------------------------------------- quality
+
+
+def test_a_vague_cluster_problem_gets_every_issue_and_question() -> None:
+    # Given a report of a broken cluster without output, cluster, or time
+    result = run("Our pods keep crashing and the service is broken, please help us fix it quickly.")
+    # Then the review says what is missing and asks for it
+    assert {"too_short", "no_error_output", "no_cluster", "no_timeframe"} <= codes(result)
+    assert result.quality.score <= 40
+    questions = " ".join(result.questions).lower()
+    assert "cluster" in questions
+    assert "when did this start" in questions
+    assert "kubectl" in questions  # the output to paste, for a pod problem
+    assert len(result.questions) <= 4
+
+
+def test_a_complete_report_has_no_issues() -> None:
+    result = run(OOM, subject="payments-api OOMKilled")
+    assert result.quality.issues == []
+    assert result.quality.score == 100
+    assert result.questions == []
+
+
+def test_a_cluster_named_in_the_properties_counts() -> None:
+    body = "Pods on the cluster fail with `Error: ImagePullBackOff` since this morning, only in one namespace."
+    assert "no_cluster" in codes(run(body))
+    assert "no_cluster" not in codes(run(body, properties={"cluster_id": "c-8f2a91"}))
+
+
+def test_a_bug_without_steps_asks_how_to_reproduce() -> None:
+    body = "Since your release yesterday the console shows the wrong invoice total on the billing page, a bug."
+    result = run(body, category=Category.BUG)
+    assert "no_steps" in codes(result)
+    assert any("steps to reproduce" in q for q in result.questions)
+
+
+def test_a_how_to_question_is_not_asked_for_error_output() -> None:
+    result = run("How do I configure the cluster autoscaler to scale our node pool to zero at night on prod-eu-1?")
+    assert not {"no_error_output", "no_timeframe", "no_cluster"} & codes(result)
+
+
+def test_a_pasted_secret_is_flagged() -> None:
+    result = run(
+        "Deploys fail since 10:00 with `AccessDenied` on cluster c-8f2a91 using aws_secret_access_key = "
+        "wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY"
+    )
+    assert "contains_secret" in codes(result)
+    assert "wJalrXUtnFEMI" not in result.model_dump_json()
+
+
+# ---------------------------------------------------------------------------------- duplicates
+
+
+def org_with(*tickets: tuple[str, str, str]) -> InMemoryCandidateSource:
+    source = InMemoryCandidateSource()
+    for ticket_id, subject, body in tickets:
+        source.add("acme", ticket_id, subject, body)
+    return source
+
+
+def test_a_paraphrase_is_found_as_a_duplicate_with_evidence() -> None:
+    # Given the org's earlier ticket about an OOM crash loop, and unrelated ones
+    source = org_with(
+        ("01A", "payments-api pods in CrashLoopBackOff", OOM),
+        ("01B", "SSO login fails", SSO),
+        ("01C", "Dark mode", "It would be nice if the console had a dark mode."),
+    )
+    # When a colleague describes the same problem in other words
+    result = run(OOM_PARAPHRASE, subject="checkout keeps restarting, exit code 137", source=source)
+    # Then the earlier ticket is proposed first, with the phrases both share
+    assert [d.ticket_id for d in result.duplicates][:1] == ["01A"]
+    top = result.duplicates[0]
+    assert 0.55 <= top.score <= 1
+    assert top.subject == "payments-api pods in CrashLoopBackOff" and top.status == "open"
+    assert any("137" in phrase or "oomkilled" in phrase.lower() for phrase in top.evidence)
+
+
+def test_an_unrelated_ticket_is_not_a_duplicate() -> None:
+    source = org_with(("01A", "payments-api pods in CrashLoopBackOff", OOM))
+    result = run("We were charged twice for invoice INV-2024-0512, please refund one payment.", source=source)
+    assert result.duplicates == []
+
+
+def test_a_same_topic_different_problem_scores_lower_than_the_true_duplicate() -> None:
+    near_miss = "Our notifications pods fail with CreateContainerConfigError: couldn't find key SMTP_HOST in ConfigMap."
+    source = org_with(("01A", "payments-api OOMKilled", OOM), ("01B", "configmap key missing", near_miss))
+    scores = {d.ticket_id: d.score for d in run(OOM_PARAPHRASE, source=source).duplicates}
+    assert scores.get("01A", 0) > scores.get("01B", 0)
+
+
+def test_a_filed_ticket_is_not_its_own_duplicate() -> None:
+    source = org_with(("01A", "payments-api pods in CrashLoopBackOff", OOM))
+    draft = ReviewDraft(subject="payments-api pods in CrashLoopBackOff", body=OOM)
+    assert review(draft, "acme", source, exclude_id="01A").duplicates == []
+    assert [d.ticket_id for d in review(draft, "acme", source).duplicates] == ["01A"]
+
+
+def test_another_orgs_tickets_are_never_proposed() -> None:
+    source = InMemoryCandidateSource()
+    source.add("globex", "01G", "payments-api pods in CrashLoopBackOff", OOM)
+    assert run(OOM_PARAPHRASE, source=source).duplicates == []
+
+
+def test_evidence_never_quotes_a_secret() -> None:
+    leaked = OOM + "\nOur registry login is password=Sup3rS3cret and token ghp_16C7e42F292c6912E7710c838347Ae178B4a"
+    source = org_with(("01A", "payments-api pods in CrashLoopBackOff", leaked))
+    result = run(leaked, source=source)
+    assert result.duplicates
+    for phrase in result.duplicates[0].evidence:
+        assert redact(phrase) == phrase
+        assert "Sup3rS3cret" not in phrase
+
+
+class CountingSource:
+    """Records how the engine queries the index."""
+
+    def __init__(self, inner: InMemoryCandidateSource) -> None:
+        self.inner = inner
+        self.calls: list[tuple[int, int]] = []
+
+    def candidates(self, org_id: str, keys: list[str], limit: int) -> list[Candidate]:
+        self.calls.append((len(keys), limit))
+        return self.inner.candidates(org_id, keys, limit)
+
+
+def test_the_review_reads_the_index_not_the_whole_org() -> None:
+    # Given an org with many tickets
+    inner = InMemoryCandidateSource()
+    for n in range(400):
+        inner.add(
+            "acme", f"{n:05d}", f"ticket {n}", f"Pods of service svc{n} fail with error code E{n} on cluster c{n}."
+        )
+    source = CountingSource(inner)
+    # When a draft is reviewed
+    review(ReviewDraft(body=OOM), "acme", source)
+    # Then one bounded look-up is made
+    assert len(source.calls) == 1
+    keys, limit = source.calls[0]
+    assert keys <= 21 and limit <= 31
+
+
+# -------------------------------------------------------------------------------- determinism
+
+
+def test_the_review_is_deterministic() -> None:
+    source = org_with(("01A", "payments-api pods in CrashLoopBackOff", OOM), ("01B", "SSO", SSO))
+    first = run(OOM_PARAPHRASE, source=source).model_dump()
+    second = run(OOM_PARAPHRASE, source=source).model_dump()
+    again = run(
+        OOM_PARAPHRASE, source=org_with(("01A", "payments-api pods in CrashLoopBackOff", OOM), ("01B", "SSO", SSO))
+    )
+    assert first == second == again.model_dump()
+
+
+def test_an_empty_body_still_gets_a_valid_review() -> None:
+    result = run("   ")
+    assert result.summary
+    assert "too_short" in codes(result)

@@ -1,0 +1,130 @@
+"""The duplicate index: keys, signatures, scores and evidence the data layer stores and the engine reads."""
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+from helpdesk.review.similarity import (
+    KEY_TERMS,
+    InMemoryCandidateSource,
+    document,
+    evidence,
+    index_entry,
+    index_keys,
+    rank_postings,
+    signature,
+    similarity,
+    snippet,
+)
+
+ROOT = Path(__file__).resolve().parents[3]
+
+NODES = """Three worker nodes in cluster prod-eu-1 went NotReady at 02:15 UTC: `Kubelet stopped posting node status`.
+All three are in eu-west-1b and the remaining nodes are at 90% CPU."""
+NODES_PARAPHRASE = """We lost three workers on prod-eu-1 around 02:15 UTC, all in availability zone eu-west-1b. They show
+not ready and describe node says the kubelet stopped posting status."""
+INVOICE = "Our EU VAT number is missing on invoice INV-2024-0498; please reissue it with our company address."
+
+
+def test_index_keys_are_bounded_and_distinct() -> None:
+    long_text = NODES + " ".join(f"word{n} term{n} thing{n}" for n in range(2_000))
+    for text in (NODES, INVOICE, long_text):
+        keys = index_keys(text)
+        assert 1 <= len(keys) <= KEY_TERMS * (KEY_TERMS - 1) // 2 == 21
+        assert len(set(keys)) == len(keys)
+        assert all(len(key) <= 16 for key in keys)
+
+
+def test_a_text_without_terms_has_no_keys() -> None:
+    assert index_keys("hi, thanks!") == []
+
+
+def test_keys_and_signatures_are_the_same_in_every_process() -> None:
+    # Given two interpreters with different string-hash seeds (the index must not depend on hash())
+    code = (
+        "import json, sys; sys.path.insert(0, 'layers/common');"
+        "from helpdesk.review.similarity import index_keys, signature;"
+        f"print(json.dumps([index_keys({NODES!r}), signature({NODES!r})]))"
+    )
+    outputs = {
+        subprocess.run(
+            [sys.executable, "-c", code],
+            cwd=ROOT,
+            env={**os.environ, "PYTHONHASHSEED": seed},
+            capture_output=True,
+            text=True,
+            check=True,
+        ).stdout
+        for seed in ("1", "2")
+    }
+    # Then both compute the same keys and signature, and so does this process
+    assert len(outputs) == 1
+    assert json.loads(outputs.pop()) == [index_keys(NODES), signature(NODES)]
+
+
+def test_a_paraphrase_shares_keys_and_scores_high() -> None:
+    assert set(index_keys(NODES)) & set(index_keys(NODES_PARAPHRASE))
+    assert similarity(signature(NODES), signature(NODES_PARAPHRASE)) >= 0.55
+
+
+def test_unrelated_tickets_score_low() -> None:
+    assert similarity(signature(NODES), signature(INVOICE)) < 0.2
+
+
+def test_similarity_is_symmetric_and_bounded() -> None:
+    a, b = signature(NODES), signature(NODES_PARAPHRASE)
+    assert similarity(a, b) == similarity(b, a)
+    assert similarity(a, a) == 1.0
+    assert similarity(a, "") == 0.0
+    assert similarity(a, "0 node:99") == 0.0  # another scheme never matches
+
+
+def test_the_signature_is_small_and_redacted() -> None:
+    text = NODES + " token: ghp_16C7e42F292c6912E7710c838347Ae178B4a " + "more words here " * 500
+    sig = signature(text)
+    assert len(sig) < 1_000
+    assert "ghp_" not in sig and "16c7e42f" not in sig
+
+
+def test_the_index_entry_matches_the_single_functions() -> None:
+    entry = index_entry("Nodes NotReady", NODES)
+    text = document("Nodes NotReady", NODES)
+    assert entry.keys == index_keys(text)
+    assert entry.signature == signature(text)
+    assert entry.snippet == snippet("Nodes NotReady", NODES)
+    assert entry.snippet.startswith("Nodes NotReady")
+
+
+def test_evidence_quotes_shared_phrases_and_equivalent_wordings() -> None:
+    found = evidence(NODES_PARAPHRASE, NODES)
+    joined = " | ".join(found).lower()
+    assert "kubelet stopped posting" in joined
+    assert "eu-west-1b" in joined
+    assert any("≈" in phrase for phrase in found)  # "not ready" ≈ "NotReady"
+    assert len(found) <= 5
+
+
+def test_evidence_is_empty_for_unrelated_texts() -> None:
+    assert evidence(INVOICE, NODES) == []
+
+
+def test_postings_rank_shared_telling_keys_first_then_newest() -> None:
+    keys = ["k1", "k2", "k3"]
+    postings = {"k3": ["newer"], "k1": ["old", "new"], "k2": ["old"]}  # in any order, as BatchGetItem returns them
+    assert rank_postings(postings, limit=10, keys=keys) == ["old", "new", "newer"]
+    assert rank_postings({"k3": ["a", "b"]}, limit=1, keys=keys) == ["b"]
+    # without the draft's key order, every shared key counts the same
+    assert rank_postings({"k1": ["a"], "k2": ["a", "b"], "k3": ["b", "c"]}, limit=2) == ["b", "a"]
+
+
+def test_the_in_memory_source_is_scoped_by_org_and_reads_only_the_keys() -> None:
+    source = InMemoryCandidateSource()
+    source.add("acme", "01A", "Nodes NotReady", NODES)
+    source.add("acme", "01B", "VAT", INVOICE)
+    source.add("globex", "01C", "Nodes NotReady", NODES)
+    found = source.candidates("acme", index_keys(NODES_PARAPHRASE), limit=10)
+    assert [c.ticket_id for c in found] == ["01A"]
+    source.set_status("acme", "01A", "closed")
+    assert source.candidates("acme", index_keys(NODES), limit=10)[0].status == "closed"

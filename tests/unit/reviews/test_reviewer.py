@@ -1,0 +1,153 @@
+"""The reviewer on the review queue: tickets opened with their review, drafts reviewed, duplicates
+found through the index, each job applied once, failures reported per record."""
+
+from __future__ import annotations
+
+import copy
+import json
+from typing import Any
+
+import boto3
+
+from tests.support import GLOBEX_USER, SUPPORT, EVENTS, LambdaContext, event, invoke, load_function
+
+OOM = (
+    "The checkout pods in prod-eu keep getting OOMKilled since 10:00 UTC, exit code 137, and restart every few "
+    "minutes. Memory limit is 512Mi. kubectl describe shows Last State: Terminated, Reason: OOMKilled."
+)
+OOM_AGAIN = (
+    "Since this morning our checkout service containers are killed for running out of memory (exit code 137) "
+    "and keep restarting in prod-eu. Limits are 512Mi."
+)
+INVOICE = "Our October invoice lists 14 seats but we only have 9 users. Please correct the invoice and refund."
+
+
+def sqs_event(jobs: list[dict[str, Any]]) -> dict[str, Any]:
+    """events/review_ticket.json carrying these job bodies."""
+    sample = json.loads((EVENTS / "review_ticket.json").read_text())
+    template = sample["Records"][0]
+    records = []
+    for number, job in enumerate(jobs):
+        record = copy.deepcopy(template)
+        record["messageId"] = f"message-{number}"
+        record["body"] = job if isinstance(job, str) else json.dumps(job)
+        records.append(record)
+    return {"Records": records}
+
+
+def run_reviewer(jobs: list[dict[str, Any]]) -> dict[str, Any]:
+    return load_function("review_ticket").lambda_handler(sqs_event(jobs), LambdaContext())
+
+
+def file(body: str, claims: dict | None = None, **fields: Any) -> dict[str, Any]:
+    kwargs = {"claims": claims} if claims else {}
+    response = invoke("create_ticket", event("create_ticket", body={"category": "technical", "body": body, **fields}, **kwargs))
+    assert response.status == 201, response
+    return response.json()
+
+
+def conversation(ticket_id: str, claims: dict | None = None) -> dict[str, Any]:
+    kwargs = {"claims": claims} if claims else {}
+    return invoke("get_ticket", event("get_ticket", path={"ticket_id": ticket_id}, **kwargs)).json()
+
+
+def test_a_ticket_is_reviewed_opened_and_noted(aws, sqs_messages) -> None:
+    # Given a ticket waiting for its review
+    ticket = file(OOM)
+    assert ticket["status"] == "pending_review"
+    # When the reviewer runs the job the API queued
+    assert run_reviewer(sqs_messages()) == {"batchItemFailures": []}
+    # Then the ticket is open, carries the review and its summary, and an ai message tells the findings
+    reviewed = conversation(ticket["id"])
+    assert reviewed["status"] == "open"
+    assert reviewed["review"]["status"] == "completed"
+    result = reviewed["review"]["result"]
+    assert result["suggested_category"] in {"technical", "bug"}
+    assert result["suggested_severity"] in {"high", "critical"}
+    assert reviewed["summary"] == result["summary"]
+    assert [m["author"]["kind"] for m in reviewed["messages"]] == ["user", "ai"]
+    assert "AI review" in reviewed["messages"][1]["body"]
+
+
+def test_a_paraphrase_is_found_as_a_duplicate_with_evidence_and_other_orgs_never_are(aws, sqs_messages) -> None:
+    # Given an OOM ticket reviewed (and so indexed) in acme, and the same problem in globex
+    first = file(OOM)
+    file(OOM, claims=GLOBEX_USER)
+    run_reviewer(sqs_messages())
+    # When acme files the same problem in other words
+    second = file(OOM_AGAIN)
+    run_reviewer(sqs_messages())
+    # Then its review names acme's first ticket as a likely duplicate, with matching phrases, and nothing else
+    duplicates = conversation(second["id"])["review"]["result"]["duplicates"]
+    assert [d["ticket_id"] for d in duplicates] == [first["id"]]
+    assert duplicates[0]["status"] == "open"
+    assert duplicates[0]["evidence"]
+    assert duplicates[0]["score"] >= 0.55
+
+
+def test_an_unrelated_ticket_has_no_duplicates(aws, sqs_messages) -> None:
+    file(OOM)
+    run_reviewer(sqs_messages())
+    invoice = file(INVOICE, category="billing")
+    run_reviewer(sqs_messages())
+    assert conversation(invoice["id"])["review"]["result"]["duplicates"] == []
+
+
+def test_a_job_delivered_twice_is_applied_once(aws, sqs_messages) -> None:
+    ticket = file(OOM)
+    jobs = sqs_messages()
+    run_reviewer(jobs)
+    run_reviewer(jobs + jobs)
+    assert [m["author"]["kind"] for m in conversation(ticket["id"])["messages"]] == ["user", "ai"]
+
+
+def test_a_ticket_support_moved_on_keeps_its_status_but_gets_the_review(aws, sqs_messages) -> None:
+    # Given support triaged the ticket before the reviewer ran
+    ticket = file(OOM)
+    patched = invoke(
+        "update_ticket",
+        event("update_ticket", path={"ticket_id": ticket["id"]}, body={"status": "triaging"}, claims=SUPPORT, headers={"if-match": "*"}),
+    )
+    assert patched.status == 200
+    # When the review lands
+    run_reviewer(sqs_messages())
+    # Then the status support set stands, and the review is recorded
+    reviewed = conversation(ticket["id"])
+    assert reviewed["status"] == "triaging"
+    assert reviewed["review"]["status"] == "completed"
+
+
+def test_a_draft_review_completes_and_can_be_filed(aws, sqs_messages) -> None:
+    review = invoke("request_review", event("request_review")).json()
+    run_reviewer(sqs_messages())
+    done = invoke("get_review", event("get_review", path={"review_id": review["review_id"]})).json()
+    assert done["status"] == "completed"
+    assert done["result"]["summary"]
+    assert done["result"]["questions"] or done["result"]["quality"]["issues"] is not None
+    filed = invoke("create_ticket", event("create_ticket", body={"review_id": review["review_id"]}))
+    assert filed.status == 201
+    assert filed.json()["status"] == "open"
+    # the filed ticket is indexed, so a later paraphrase finds it
+    run_reviewer(sqs_messages())
+    later = file("The payments pods are in CrashLoopBackOff after the 1.30 upgrade this morning, back-off restarting failed container.")
+    run_reviewer(sqs_messages())
+    duplicates = conversation(later["id"])["review"]["result"]["duplicates"]
+    assert filed.json()["id"] in [d["ticket_id"] for d in duplicates]
+
+
+def test_a_bad_record_fails_alone(aws, sqs_messages) -> None:
+    ticket = file(OOM)
+    jobs = sqs_messages()
+    response = run_reviewer(["{not json", *jobs])
+    assert response == {"batchItemFailures": [{"itemIdentifier": "message-0"}]}
+    assert conversation(ticket["id"])["status"] == "open"
+
+
+def test_secrets_in_a_ticket_never_reach_the_review(aws, sqs_messages) -> None:
+    ticket = file(OOM + "\nmy token: AKIAIOSFODNN7EXAMPLE and password=hunter2hunter2")
+    run_reviewer(sqs_messages())
+    stored = json.dumps(conversation(ticket["id"])["review"])
+    assert "AKIAIOSFODNN7EXAMPLE" not in stored
+    assert "hunter2hunter2" not in stored
+    item = boto3.client("dynamodb").get_item(TableName="helpdesk-table", Key={"pk": {"S": f"TICKET#{ticket['id']}"}, "sk": {"S": "TICKET"}})
+    assert "AKIAIOSFODNN7EXAMPLE" not in item["Item"]["dup_snippet"]["S"]
