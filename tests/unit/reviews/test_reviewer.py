@@ -9,7 +9,7 @@ from typing import Any
 
 import boto3
 
-from tests.support import GLOBEX_USER, SUPPORT, EVENTS, LambdaContext, event, invoke, load_function
+from tests.support import EVENTS, GLOBEX_USER, SUPPORT, LambdaContext, event, invoke, load_function
 
 OOM = (
     "The checkout pods in prod-eu keep getting OOMKilled since 10:00 UTC, exit code 137, and restart every few "
@@ -41,7 +41,9 @@ def run_reviewer(jobs: list[dict[str, Any]]) -> dict[str, Any]:
 
 def file(body: str, claims: dict | None = None, **fields: Any) -> dict[str, Any]:
     kwargs = {"claims": claims} if claims else {}
-    response = invoke("create_ticket", event("create_ticket", body={"category": "technical", "body": body, **fields}, **kwargs))
+    response = invoke(
+        "create_ticket", event("create_ticket", body={"category": "technical", "body": body, **fields}, **kwargs)
+    )
     assert response.status == 201, response
     return response.json()
 
@@ -106,7 +108,13 @@ def test_a_ticket_support_moved_on_keeps_its_status_but_gets_the_review(aws, sqs
     ticket = file(OOM)
     patched = invoke(
         "update_ticket",
-        event("update_ticket", path={"ticket_id": ticket["id"]}, body={"status": "triaging"}, claims=SUPPORT, headers={"if-match": "*"}),
+        event(
+            "update_ticket",
+            path={"ticket_id": ticket["id"]},
+            body={"status": "triaging"},
+            claims=SUPPORT,
+            headers={"if-match": "*"},
+        ),
     )
     assert patched.status == 200
     # When the review lands
@@ -129,7 +137,9 @@ def test_a_draft_review_completes_and_can_be_filed(aws, sqs_messages) -> None:
     assert filed.json()["status"] == "open"
     # the filed ticket is indexed, so a later paraphrase finds it
     run_reviewer(sqs_messages())
-    later = file("The payments pods are in CrashLoopBackOff after the 1.30 upgrade this morning, back-off restarting failed container.")
+    later = file(
+        "The payments pods are in CrashLoopBackOff after the 1.30 upgrade this morning, back-off restarting failed container."
+    )
     run_reviewer(sqs_messages())
     duplicates = conversation(later["id"])["review"]["result"]["duplicates"]
     assert filed.json()["id"] in [d["ticket_id"] for d in duplicates]
@@ -149,5 +159,7 @@ def test_secrets_in_a_ticket_never_reach_the_review(aws, sqs_messages) -> None:
     stored = json.dumps(conversation(ticket["id"])["review"])
     assert "AKIAIOSFODNN7EXAMPLE" not in stored
     assert "hunter2hunter2" not in stored
-    item = boto3.client("dynamodb").get_item(TableName="helpdesk-table", Key={"pk": {"S": f"TICKET#{ticket['id']}"}, "sk": {"S": "TICKET"}})
+    item = boto3.client("dynamodb").get_item(
+        TableName="helpdesk-table", Key={"pk": {"S": f"TICKET#{ticket['id']}"}, "sk": {"S": "TICKET"}}
+    )
     assert "AKIAIOSFODNN7EXAMPLE" not in item["Item"]["dup_snippet"]["S"]
