@@ -149,31 +149,70 @@ def round_trips(calls: dict[str, int]) -> dict[str, dict[str, int]]:
     return results
 
 
-def list_latency(calls: dict[str, int], small: int = 100, big: int = 20_000) -> dict[str, float]:
-    """Median latency of the first page (limit 25) for an org with `small` vs `big` tickets, both
-    orgs in one table; also the AWS calls and items DynamoDB examined per page."""
+def _texts(count: int, seed: int) -> list[tuple[str, str]]:
+    """Realistic (subject, body) pairs: sentences of the evaluation set's tickets, recombined."""
+    import json
+
+    tickets = [json.loads(line) for line in (ROOT / "eval/tickets.jsonl").read_text().splitlines() if line.strip()]
+    sentences = [s.strip() for t in tickets for s in t["body"].replace("\n", " ").split(". ") if len(s.strip()) > 20]
+    subjects = [t["subject"] for t in tickets]
+    rng = random.Random(seed)
+    return [(rng.choice(subjects), ". ".join(rng.sample(sentences, rng.randint(3, 6))) + ".") for _ in range(count)]
+
+
+def seed_org(org: str, count: int, seed: int) -> None:
+    """`count` reviewed tickets of `org`, with their first message and duplicate-index postings,
+    written as the API and the reviewer would write them (batched, to seed quickly)."""
     import boto3
 
-    from helpdesk import repository
-    from helpdesk.models import ReviewStatus, Severity, Status, Ticket, TicketReview, new_id, now
-    from tests.support import event, invoke
+    from helpdesk import duplicate_index, repository
+    from helpdesk.models import (
+        Author,
+        AuthorKind,
+        Message,
+        ReviewStatus,
+        Severity,
+        Status,
+        Ticket,
+        TicketReview,
+        new_id,
+        now,
+    )
+    from helpdesk.review.similarity import index_entry
 
     client = boto3.client("dynamodb", region_name="eu-west-1")
-    for org, count in (("small-org", small), ("big-org", big)):
-        batch = []
-        for number in range(count):
-            at = now()
-            ticket = Ticket(
-                id=new_id(), org_id=org, subject=f"Ticket {number}", category="technical", severity=Severity.LOW,
-                status=Status.OPEN, summary="Pods restart", review=TicketReview(status=ReviewStatus.COMPLETED),
-                created_by={"id": "u-1"}, source="api", created_at=at, updated_at=at, last_activity_at=at, version=1,
-            )  # fmt: skip
-            batch.append({"PutRequest": {"Item": repository._ticket_item(ticket, "pods restart")}})
-            if len(batch) == 25:
-                client.batch_write_item(RequestItems={repository.TABLE: batch})
-                batch = []
-        if batch:
-            client.batch_write_item(RequestItems={repository.TABLE: batch})
+    items: list[dict] = []
+    postings: dict[str, set[str]] = {}
+    for subject, body in _texts(count, seed):
+        at = now()
+        ticket = Ticket(
+            id=new_id(), org_id=org, subject=subject, category="technical", severity=Severity.MEDIUM,
+            status=Status.OPEN, summary=body[:160], review=TicketReview(status=ReviewStatus.COMPLETED),
+            created_by={"id": "u-1"}, source="api", created_at=at, updated_at=at, last_activity_at=at, version=1,
+        )  # fmt: skip
+        entry = index_entry(subject, body)
+        item = repository._ticket_item(ticket, body.lower())
+        item |= {"dup_signature": {"S": entry.signature}, "dup_snippet": {"S": entry.snippet}}
+        author = Author(id="u-1", email=None, kind=AuthorKind.USER)
+        items += [
+            item,
+            repository._message_item(ticket, Message(id=ticket.id, author=author, body=body, created_at=at)),
+        ]
+        for key in entry.keys:
+            postings.setdefault(key, set()).add(ticket.id)
+    for key, ids in postings.items():
+        kept = sorted(ids)[: duplicate_index.MAX_POSTINGS]
+        items.append({**duplicate_index.postings_key(org, key), "ticket_ids": {"SS": kept}})
+    for start in range(0, len(items), 25):
+        client.batch_write_item(
+            RequestItems={repository.TABLE: [{"PutRequest": {"Item": i}} for i in items[start : start + 25]]}
+        )
+
+
+def list_latency(calls: dict[str, int]) -> dict[str, float]:
+    """Median latency of the first page (limit 25) of each seeded org, and its AWS calls."""
+    from tests.support import event, invoke
+
     results: dict[str, float] = {}
     for org in ("small-org", "big-org"):
         claims = {"sub": f"u-{org}", "email": f"u@{org}.test", "org_id": org, "roles": "[member]"}
@@ -184,8 +223,53 @@ def list_latency(calls: dict[str, int], small: int = 100, big: int = 20_000) -> 
             started = time.perf_counter()
             response = invoke("list_tickets", event("list_tickets", query={}, claims=claims))
             samples.append(time.perf_counter() - started)
-            assert response.status == 200 and len(response.json()["items"]) == 25
+            assert response.status == 200
+            assert len(response.json()["items"]) == 25
         results[org] = statistics.median(samples)
+        results[f"{org} calls"] = sum(calls.values())
+    return results
+
+
+def review_latency(calls: dict[str, int], rounds: int = 15) -> dict[str, float]:
+    """Median time the reviewer takes for a new ticket of each seeded org (built-in engine)."""
+    import boto3
+
+    from helpdesk import repository, reviewer
+    from helpdesk.models import (
+        Author,
+        AuthorKind,
+        Message,
+        ReviewStatus,
+        Severity,
+        Status,
+        Ticket,
+        TicketReview,
+        new_id,
+        now,
+    )
+
+    client = boto3.client("dynamodb", region_name="eu-west-1")
+    results: dict[str, float] = {}
+    for org in ("small-org", "big-org"):
+        samples = []
+        for subject, body in _texts(rounds + 1, seed=99):
+            at = now()
+            ticket = Ticket(
+                id=new_id(), org_id=org, subject=subject, category="technical", severity=Severity.MEDIUM,
+                status=Status.PENDING_REVIEW, summary=body[:160], review=TicketReview(status=ReviewStatus.PENDING),
+                created_by={"id": "u-1"}, source="api", created_at=at, updated_at=at, last_activity_at=at, version=1,
+            )  # fmt: skip
+            author = Author(id="u-1", email=None, kind=AuthorKind.USER)
+            first = Message(id=ticket.id, author=author, body=body, created_at=at)
+            client.batch_write_item(RequestItems={repository.TABLE: [
+                {"PutRequest": {"Item": repository._ticket_item(ticket, body.lower())}},
+                {"PutRequest": {"Item": repository._message_item(ticket, first)}},
+            ]})  # fmt: skip
+            calls.clear()
+            started = time.perf_counter()
+            reviewer.review_ticket(ticket.id)
+            samples.append(time.perf_counter() - started)
+        results[org] = statistics.median(samples[1:])  # the first warms the engine's caches
         results[f"{org} calls"] = sum(calls.values())
     return results
 
@@ -209,12 +293,23 @@ def main() -> None:
         for name, counted in round_trips(calls).items():
             print(f"| {name} | {', '.join(f'{k} ×{v}' for k, v in sorted(counted.items()))} |")
 
+        started = time.perf_counter()
+        seed_org("small-org", 100, seed=1)
+        seed_org("big-org", 20_000, seed=2)
+        print(f"\n(seeded 100 + 20,000 reviewed tickets with their index in {time.perf_counter() - started:.0f} s)")
         latency = list_latency(calls)
         print("\n## List latency as the org grows (first page, limit 25, in-process moto, one table)\n")
         print("| org | median ms | AWS calls |\n|---|---:|---:|")
         print(f"| 100 tickets | {latency['small-org'] * 1000:.1f} | {latency['small-org calls']:.0f} |")
         print(f"| 20,000 tickets | {latency['big-org'] * 1000:.1f} | {latency['big-org calls']:.0f} |")
         print(f"\nratio 20,000 / 100: {latency['big-org'] / latency['small-org']:.2f}")
+
+        review = review_latency(calls)
+        print("\n## Review latency as the org grows (built-in engine, in-process moto, same table)\n")
+        print("| org | median ms | AWS calls |\n|---|---:|---:|")
+        print(f"| 100 tickets | {review['small-org'] * 1000:.1f} | {review['small-org calls']:.0f} |")
+        print(f"| 20,000 tickets | {review['big-org'] * 1000:.1f} | {review['big-org calls']:.0f} |")
+        print(f"\nratio 20,000 / 100: {review['big-org'] / review['small-org']:.2f}")
     finally:
         mock.stop()
 

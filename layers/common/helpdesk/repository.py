@@ -4,6 +4,9 @@ Layout (one partition per ticket, so a whole conversation is one Query):
   TICKET#<id> / TICKET          the ticket (+ index keys; `on_customer_reply` holds what a customer
                                  reply sets, so a reply is one conditional transaction, no read)
   TICKET#<id> / MSG#<msg id>     a message
+  TICKET#<id> / ATT#<att id>     an attachment's record (its bytes: helpdesk.storage); the ticket item
+                                 counts them (`attachment_count`), so the 20-per-ticket limit is a
+                                 condition of the same transaction
   ORG#<org>   / MEMBER#<user>    a member of an org: email, notification preference
   REVIEW#<id> / REVIEW           an AI review of a draft (POST /v1/tickets/review); expires (ttl)
   NOTIFIED#<stream event id> / <recipient>   a mail the notifier sent (or is sending) for one stream
@@ -18,9 +21,9 @@ Every read and conditional write of a customer is limited to the caller's org.""
 
 import json
 import time
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 import boto3
@@ -28,9 +31,19 @@ from boto3.dynamodb.types import TypeDeserializer, TypeSerializer
 from botocore.exceptions import ClientError
 
 from helpdesk import cursor
-from helpdesk.errors import Conflict, ReviewNotFound, StaleVersion, TicketClosed, TicketNotFound
+from helpdesk.errors import (
+    AttachmentLimitReached,
+    AttachmentNotFound,
+    Conflict,
+    ReviewNotFound,
+    StaleVersion,
+    TicketClosed,
+    TicketNotFound,
+)
 from helpdesk.models import (
+    MAX_ATTACHMENTS_PER_TICKET,
     Attachment,
+    AttachmentStatus,
     Conversation,
     Member,
     Message,
@@ -152,6 +165,7 @@ class Expectation:
     org_id: str | None
     version: int | None = None
     open: bool = True
+    attachments: int = 0  # attachments the write adds: the ticket must have room for them
 
     def condition(self, names: dict[str, str], values: dict[str, Any]) -> str:
         parts = ["attribute_exists(pk)"]
@@ -165,6 +179,9 @@ class Expectation:
         if self.version is not None:
             parts.append("version = :expected_version")
             values[":expected_version"] = {"N": str(self.version)}
+        if self.attachments:
+            parts.append("(attribute_not_exists(attachment_count) OR attachment_count <= :attachment_room)")
+            values[":attachment_room"] = {"N": str(MAX_ATTACHMENTS_PER_TICKET - self.attachments)}
         return " AND ".join(parts)
 
     def refusal(self, old: dict[str, Any] | None) -> Exception:
@@ -174,6 +191,8 @@ class Expectation:
             return TicketClosed(self.ticket_id)
         if self.version is not None and int(old.get("version", {}).get("N", "-1")) != self.version:
             return StaleVersion(self.ticket_id)
+        if self.attachments and _count(old) + self.attachments > MAX_ATTACHMENTS_PER_TICKET:
+            return AttachmentLimitReached(self.ticket_id, MAX_ATTACHMENTS_PER_TICKET, self.attachments)
         return Conflict(f"Ticket {self.ticket_id} changed while it was written; retry.")
 
 
@@ -220,18 +239,24 @@ def create_ticket(
     author: Member,
     search_text: str,
     filed_review_id: str | None = None,
+    attachments: Sequence[Attachment] = (),
 ) -> None:
-    """One transaction: the ticket, its first message(s), the author in the member directory, and
-    (when filed from a review) the review marked as filed, so a review files one ticket only."""
+    """One transaction: the ticket, its first message(s) and their attachments' records, the author
+    in the member directory, and (when filed from a review) the review marked as filed, so a review
+    files one ticket only."""
+    ticket_item = _ticket_item(ticket, search_text)
+    if attachments:
+        ticket_item["attachment_count"] = {"N": str(len(attachments))}
     items: list[dict[str, Any]] = [
         {
             "Put": {
                 "TableName": TABLE,
-                "Item": _ticket_item(ticket, search_text),
+                "Item": ticket_item,
                 "ConditionExpression": "attribute_not_exists(pk)",
             }
         },
         *({"Put": {"TableName": TABLE, "Item": _message_item(ticket, message)}} for message in messages),
+        *({"Put": {"TableName": TABLE, "Item": _attachment_item(ticket.id, a, "request")}} for a in attachments),
         {"Update": _member_upsert(author)},
     ]
     if filed_review_id is not None:
@@ -297,14 +322,25 @@ def update_ticket(expected: Expectation, org_id: str | None, changes: Changes, a
     return to_ticket(response["Attributes"])
 
 
-def add_message(expected: Expectation, message: Message, author: Member, moves: str | None) -> None:
-    """Append a message and move the status in one transaction: it can never land after a close.
+def add_message(
+    expected: Expectation,
+    message: Message,
+    author: Member,
+    moves: str | None,
+    attachments: Sequence[Attachment] = (),
+) -> None:
+    """Append a message (with its attachments' records) and move the status in one transaction: it
+    can never land after a close, nor past the ticket's attachment limit.
 
     `moves` is None (internal note), "support" (-> waiting_customer) or "customer" (the status the
     ticket's `on_customer_reply` names)."""
     names: dict[str, str] = {"#version": "version"}
     values: dict[str, Any] = {":at": {"S": message.created_at}, ":one": {"N": "1"}}
     sets = ["updated_at = :at", "last_activity_at = :at", "#version = #version + :one"]
+    if attachments:
+        expected = replace(expected, attachments=len(attachments))
+        sets.append(_counted(len(attachments), values))
+    internal = message.internal  # an internal note's files are internal too
     if moves == "support":
         for name, value in status_attributes(expected.ticket_id, Status.WAITING_CUSTOMER).items():
             names[f"#{name}"] = name
@@ -327,6 +363,10 @@ def add_message(expected: Expectation, message: Message, author: Member, moves: 
         [
             {"Update": update},
             {"Put": {"TableName": TABLE, "Item": _message_item(expected.ticket_id, message)}},
+            *(
+                {"Put": {"TableName": TABLE, "Item": _attachment_item(expected.ticket_id, a, "request", internal)}}
+                for a in attachments
+            ),
             {"Update": _member_upsert(author)},
         ],
         expected,
@@ -646,9 +686,21 @@ def ticket_for_review(ticket_id: str) -> tuple[Ticket, Message] | None:
 def record_ticket_review(
     ticket: Ticket, review: TicketReview, summary: str, note: Message | None, duplicate_fields: dict[str, str]
 ) -> bool:
-    """Store a completed review on the ticket, add its `ai` note, and open a ticket still waiting
-    for its review, in one transaction. Only a ticket whose review is pending is written, so a job
-    delivered twice writes once; returns False when the review was already recorded."""
+    """Store a completed review on the ticket (opening a ticket still waiting for it) and its `ai`
+    note. Two conditional writes, each safe to repeat: the note's id is derived from the ticket's
+    (MSG#<ticket id>-ai, right after the message it reviews) and written only once; the ticket only
+    while its review is pending. Returns False when the review was already recorded (a job
+    delivered twice). No transaction: this is the worker's hot path, and a retry completes it."""
+    if note is not None:
+        try:
+            client.put_item(
+                TableName=TABLE,
+                Item=_message_item(ticket.id, note.model_copy(update={"id": f"{ticket.id}-ai"})),
+                ConditionExpression="attribute_not_exists(pk)",
+            )
+        except ClientError as exc:
+            if exc.response["Error"]["Code"] != "ConditionalCheckFailedException":
+                raise
     for opening in (ticket.status is Status.PENDING_REVIEW, False):
         names = {"#version": "version", "#review": "review"}
         values: dict[str, Any] = {
@@ -674,27 +726,21 @@ def record_ticket_review(
                 names[f"#{name}"] = name
                 values[f":{name}"] = _av(value)
                 sets.append(f"#{name} = :{name}")
-        items: list[dict[str, Any]] = [
-            {
-                "Update": {
-                    "TableName": TABLE,
-                    "Key": ticket_key(ticket.id),
-                    "UpdateExpression": "SET " + ", ".join(sets),
-                    "ConditionExpression": condition,
-                    "ExpressionAttributeNames": names,
-                    "ExpressionAttributeValues": values,
-                    "ReturnValuesOnConditionCheckFailure": "ALL_OLD",
-                }
-            }
-        ]
-        if note is not None:
-            items.append({"Put": {"TableName": TABLE, "Item": _message_item(ticket.id, note)}})
         try:
-            client.transact_write_items(TransactItems=items)
+            client.update_item(
+                TableName=TABLE,
+                Key=ticket_key(ticket.id),
+                UpdateExpression="SET " + ", ".join(sets),
+                ConditionExpression=condition,
+                ExpressionAttributeNames=names,
+                ExpressionAttributeValues=values,
+                ReturnValuesOnConditionCheckFailure="ALL_OLD",
+            )
             return True
         except ClientError as exc:
-            reasons = exc.response.get("CancellationReasons") or []
-            old = reasons[0].get("Item") if reasons else None
+            if exc.response["Error"]["Code"] != "ConditionalCheckFailedException":
+                raise
+            old = exc.response.get("Item")
             if not old or old.get("review_status", {}).get("S") != "pending":
                 return False  # recorded already (a job delivered twice)
             # else: the status moved on while the review ran (support triaged or closed it): keep it
@@ -712,3 +758,171 @@ def set_duplicate_fields(ticket_id: str, duplicate_fields: dict[str, str]) -> No
         ExpressionAttributeNames=names,
         ExpressionAttributeValues=values,
     )
+
+
+# ---------------------------------------------------------------- attachments
+
+
+def attachment_key(ticket_id: str, attachment_id: str) -> dict[str, Any]:
+    return {"pk": {"S": f"TICKET#{ticket_id}"}, "sk": {"S": f"ATT#{attachment_id}"}}
+
+
+def _attachment_item(
+    ticket_id: str,
+    attachment: Attachment,
+    origin: str,
+    internal: bool = False,
+    declared_size: int | None = None,
+) -> dict[str, Any]:
+    """`origin`: "request" (checked in the request that sent it) or "presigned" (checked after upload).
+    An internal note's attachments are `internal` too: never shown nor served to customers."""
+    values = attachment.model_dump(mode="json")
+    values |= {
+        "pk": f"TICKET#{ticket_id}",
+        "sk": f"ATT#{attachment.id}",
+        "type": "attachment",
+        "origin": origin,
+        "internal": True if internal else None,
+        "declared_size": declared_size,
+    }
+    return _item(values)
+
+
+def _count(ticket_item: dict[str, Any]) -> int:
+    return int(ticket_item.get("attachment_count", {}).get("N", "0"))
+
+
+def _counted(added: int, values: dict[str, Any]) -> str:
+    """The SET clause that adds `added` to the ticket's attachment count."""
+    values |= {":no_attachments": {"N": "0"}, ":attachments_added": {"N": str(added)}}
+    return "attachment_count = if_not_exists(attachment_count, :no_attachments) + :attachments_added"
+
+
+def add_attachments(
+    expected: Expectation,
+    attachments: Sequence[Attachment],
+    at: str,
+    *,
+    origin: str,
+    declared_size: int | None = None,
+) -> None:
+    """Attach files to the ticket itself (not to a message): their records and the ticket's count,
+    in one transaction conditioned on the ticket being the caller's, open, and with room for them."""
+    expected = replace(expected, attachments=len(attachments))
+    names: dict[str, str] = {"#version": "version"}
+    values: dict[str, Any] = {":at": {"S": at}, ":one": {"N": "1"}}
+    sets = ["updated_at = :at", "last_activity_at = :at", "#version = #version + :one"]
+    sets.append(_counted(len(attachments), values))
+    condition = expected.condition(names, values)
+    update = {
+        "TableName": TABLE,
+        "Key": ticket_key(expected.ticket_id),
+        "UpdateExpression": "SET " + ", ".join(sets),
+        "ConditionExpression": condition,
+        "ExpressionAttributeNames": names,
+        "ExpressionAttributeValues": values,
+        "ReturnValuesOnConditionCheckFailure": "ALL_OLD",
+    }
+    records = (_attachment_item(expected.ticket_id, a, origin, declared_size=declared_size) for a in attachments)
+    _transact([{"Update": update}, *({"Put": {"TableName": TABLE, "Item": item}} for item in records)], expected)
+
+
+def get_attachment(ticket_id: str, attachment_id: str, org_id: str | None, include_internal: bool) -> Attachment:
+    """An attachment's record, read with its ticket (one BatchGetItem) so the caller's org decides:
+    another org's ticket, or a customer asking for an internal note's file, is not found."""
+    keys = [ticket_key(ticket_id), attachment_key(ticket_id, attachment_id)]
+    request: dict[str, Any] = {TABLE: {"Keys": keys, "ConsistentRead": True}}
+    found: dict[str, dict[str, Any]] = {}
+    for attempt in range(TRANSACTION_ATTEMPTS):
+        response = client.batch_get_item(RequestItems=request)
+        found |= {item["sk"]["S"]: item for item in response["Responses"].get(TABLE, [])}
+        request = response.get("UnprocessedKeys") or {}
+        if not request:
+            break
+        time.sleep(0.02 * (attempt + 1))
+    else:
+        raise Conflict(f"Ticket {ticket_id} could not be read right now; retry.")
+    ticket_item = found.get("TICKET")
+    if ticket_item is None or (org_id is not None and ticket_item["org_id"]["S"] != org_id):
+        raise TicketNotFound(ticket_id)
+    item = found.get(f"ATT#{attachment_id}")
+    if item is None or (item.get("internal", {}).get("BOOL") and not include_internal):
+        raise AttachmentNotFound(ticket_id, attachment_id)
+    return Attachment.model_validate(_plain(item))
+
+
+@dataclass(frozen=True)
+class AttachmentRecord:
+    """An attachment as the upload check sees it (not scoped: a system process)."""
+
+    ticket_id: str
+    attachment: Attachment
+    origin: str
+    declared_size: int | None
+
+
+def find_attachment(ticket_id: str, attachment_id: str) -> AttachmentRecord | None:
+    response = client.get_item(TableName=TABLE, Key=attachment_key(ticket_id, attachment_id), ConsistentRead=True)
+    if "Item" not in response:
+        return None
+    values = _plain(response["Item"])
+    declared = values.get("declared_size")
+    return AttachmentRecord(
+        ticket_id=ticket_id,
+        attachment=Attachment.model_validate(values),
+        origin=str(values.get("origin", "")),
+        declared_size=int(declared) if declared is not None else None,
+    )
+
+
+def settle_attachment(
+    ticket_id: str,
+    attachment_id: str,
+    status: AttachmentStatus,
+    content_type: str,
+    size: int,
+    reason: str | None = None,
+) -> bool:
+    """Record the check's verdict; False when the record is gone or was already rejected (final).
+    A rejection gives the ticket its room back, in the same transaction."""
+    values: dict[str, Any] = {
+        ":status": {"S": status.value},
+        ":content_type": {"S": content_type},
+        ":size": {"N": str(size)},
+        ":rejected": {"S": AttachmentStatus.REJECTED.value},
+    }
+    expression = "SET #status = :status, content_type = :content_type, #size = :size"
+    if reason is not None:
+        expression += ", rejection_reason = :reason"
+        values[":reason"] = {"S": reason}
+    else:
+        expression += " REMOVE rejection_reason"
+    record = {
+        "TableName": TABLE,
+        "Key": attachment_key(ticket_id, attachment_id),
+        "UpdateExpression": expression,
+        "ConditionExpression": "attribute_exists(pk) AND #status <> :rejected",
+        "ExpressionAttributeNames": {"#status": "status", "#size": "size"},
+        "ExpressionAttributeValues": values,
+    }
+    try:
+        if status is not AttachmentStatus.REJECTED:
+            client.update_item(**record)
+            return True
+        room = {
+            "TableName": TABLE,
+            "Key": ticket_key(ticket_id),
+            "UpdateExpression": "SET attachment_count = if_not_exists(attachment_count, :one) - :one",
+            "ConditionExpression": "attribute_exists(pk)",
+            "ExpressionAttributeValues": {":one": {"N": "1"}},
+        }
+        client.transact_write_items(TransactItems=[{"Update": record}, {"Update": room}])
+        return True
+    except ClientError as exc:
+        code = exc.response["Error"]["Code"]
+        reasons = exc.response.get("CancellationReasons") or [{}]
+        if code == "ConditionalCheckFailedException" or (
+            code == "TransactionCanceledException" and reasons[0].get("Code") == "ConditionalCheckFailed"
+        ):
+            return False
+        raise

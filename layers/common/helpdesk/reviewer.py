@@ -1,14 +1,23 @@
 """The reviewer's use cases (the review queue's worker): review a ticket filed without an accepted
 review and open it, review a draft, or index a ticket filed from a review. Idempotent per job."""
 
+from typing import Protocol
+
 from helpdesk import duplicate_index, repository
 from helpdesk.models import Author, AuthorKind, Message, ReviewJob, ReviewStatus, TicketReview, new_id, now
 from helpdesk.observability import logger
 from helpdesk.review import engine
-from helpdesk.review.similarity import IndexEntry, index_entry
+from helpdesk.review.similarity import CandidateSource, IndexEntry, index_entry
 from helpdesk.reviews import findings_markdown
+from helpdesk.settings import settings
 
 AI = Author(id="ai-review", email=None, kind=AuthorKind.AI)
+
+
+class Engine(Protocol):
+    def __call__(
+        self, draft: engine.ReviewDraft, org_id: str, source: CandidateSource, exclude_id: str | None = None
+    ) -> engine.ReviewResult: ...
 
 
 def run(job: ReviewJob) -> None:
@@ -20,6 +29,15 @@ def run(job: ReviewJob) -> None:
         index_ticket(job.ticket_id or "")
     else:
         logger.warning("Unknown review job", extra={"job": job.model_dump()})
+
+
+def review_engine() -> Engine:
+    """The engine the template's ReviewEngine parameter chose (Bedrock is imported only when chosen)."""
+    if settings().review_engine == "bedrock":
+        from helpdesk.review import bedrock
+
+        return bedrock.review
+    return engine.review
 
 
 def _duplicate_fields(entry: IndexEntry) -> dict[str, str]:
@@ -38,7 +56,7 @@ def review_ticket(ticket_id: str) -> None:
         subject=ticket.subject, body=first.body, category=ticket.category, severity=ticket.severity,
         properties=ticket.properties,
     )  # fmt: skip
-    result = engine.review(draft, ticket.org_id, duplicate_index.TableCandidateSource(), exclude_id=ticket.id)
+    result = review_engine()(draft, ticket.org_id, duplicate_index.TableCandidateSource(), exclude_id=ticket.id)
     findings = result.model_dump(mode="json")
     entry = index_entry(ticket.subject, first.body)
     note = Message(id=new_id(), author=AI, body=findings_markdown(findings), created_at=now())
@@ -54,7 +72,7 @@ def review_draft(review_id: str) -> None:
     if review.status is not ReviewStatus.PENDING:
         return
     draft = engine.ReviewDraft.model_validate(review.draft.model_dump())
-    result = engine.review(draft, review.org_id, duplicate_index.TableCandidateSource())
+    result = review_engine()(draft, review.org_id, duplicate_index.TableCandidateSource())
     repository.complete_review(review_id, ReviewStatus.COMPLETED, result.model_dump(mode="json"))
 
 
