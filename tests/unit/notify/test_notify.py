@@ -11,10 +11,11 @@ from typing import Any
 import boto3
 import pytest
 from botocore.exceptions import ClientError
+from pydantic import ValidationError
 
 from helpdesk import filing, mailer, tickets
 from helpdesk.auth import Caller
-from helpdesk.models import Ticket
+from helpdesk.models import Category, Source, Ticket
 from helpdesk.schemas import MemberUpdate, Reply, TicketDraft, TicketUpdate
 from tests.support import EVENTS
 from tests.unit.notify.conftest import (
@@ -327,8 +328,20 @@ def _mails(record: dict[str, Any]) -> list[Any]:
 
 
 def test_a_header_injection_in_the_subject_adds_no_header(stream: Stream, outbox: Outbox) -> None:
-    # Given a subject that tries to add a Bcc header
-    ticket = file(ACME_USER, subject="Help\r\nBcc: evil@x.test")
+    # Given a subject that tries to add a Bcc header: the API refuses it...
+    injected = {
+        "category": "technical",
+        "body": "The cluster prod-eu drops connections.",
+        "subject": "Help\r\nBcc: evil@x.test",
+    }
+    with pytest.raises(ValidationError):
+        TicketDraft.model_validate_json(json.dumps(injected))
+    # ...and one that reaches the table anyway (written before that check existed) is still made harmless
+    draft = TicketDraft.model_construct(
+        category=Category.TECHNICAL, body=injected["body"], subject=injected["subject"], severity=None,
+        properties={}, source=Source.API, review_id=None, answers=None,
+    )  # fmt: skip
+    ticket = filing.file_ticket(ACME_USER, draft)
 
     notify(stream.take())
 
