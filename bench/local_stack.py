@@ -30,7 +30,10 @@ ROOT = Path(__file__).resolve().parent.parent
 STARTS = int(os.environ.get("BENCH_STARTS", "3"))
 REQUESTS = int(os.environ.get("BENCH_REQUESTS", "1000"))
 ASYNC_ROUNDS = int(os.environ.get("BENCH_ASYNC", "10"))
-DRAFT = {"category": "technical", "body": "Node provisioning is stuck in fra1 since 14:00 UTC.\n\nError: 0/3 nodes are available"}
+DRAFT = {
+    "category": "technical",
+    "body": "Node provisioning is stuck in fra1 since 14:00 UTC.\n\nError: 0/3 nodes are available",
+}
 
 
 def _free_port() -> int:
@@ -164,7 +167,13 @@ def main() -> int:
     with tempfile.TemporaryDirectory(prefix="bench-local-") as tmp_name:
         tmp = Path(tmp_name)
         starts = bench_start(tmp)
-        rows.append(("start to healthy (make run)", f"median {statistics.median(starts):.2f} s", f"max {max(starts):.2f} s (≤ 10 s)"))
+        rows.append(
+            (
+                "start to healthy (make run)",
+                f"median {statistics.median(starts):.2f} s",
+                f"max {max(starts):.2f} s (≤ 10 s)",
+            )
+        )
         state = tmp / "main"
         state.mkdir()
         stack = Stack(state)
@@ -181,12 +190,24 @@ def main() -> int:
             )
             if _functions_with("SQS", "ReviewQueue"):
                 delays = bench_review(stack, tokens["acme_admin"])
-                rows.append(("create → review visible", f"median {statistics.median(delays):.2f} s", f"max {max(delays):.2f} s (≤ 2 s)"))
+                rows.append(
+                    (
+                        "create → review visible",
+                        f"median {statistics.median(delays):.2f} s",
+                        f"max {max(delays):.2f} s (≤ 2 s)",
+                    )
+                )
             else:
                 rows.append(("create → review visible", "n/a", "no reviewer in template.yaml"))
             if _functions_with("DynamoDB", "Table"):
                 delays = bench_mail(stack, tokens["acme_user"], tokens["support"])
-                rows.append(("support reply → mail", f"median {statistics.median(delays):.2f} s", f"max {max(delays):.2f} s (≤ 2 s)"))
+                rows.append(
+                    (
+                        "support reply → mail",
+                        f"median {statistics.median(delays):.2f} s",
+                        f"max {max(delays):.2f} s (≤ 2 s)",
+                    )
+                )
             else:
                 rows.append(("support reply → mail", "n/a", "no notifier in template.yaml"))
         finally:

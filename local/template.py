@@ -146,6 +146,9 @@ def _condition(name: str, values: dict[str, str]) -> bool:
 
 
 def _resolve(value: Any, values: dict[str, str], stack: Stack) -> str:
+    named = _named_resource(value, stack)
+    if named is not None:
+        return named
     if isinstance(value, dict) and "Ref" in value:
         return values.get(value["Ref"], "")
     if isinstance(value, dict) and "Fn::If" in value:
@@ -163,13 +166,33 @@ def _resolve(value: Any, values: dict[str, str], stack: Stack) -> str:
         return separator.join(_resolve(part, values, stack) for part in parts)
     if isinstance(value, dict) and "Fn::Select" in value:
         index, items = value["Fn::Select"]
-        return _resolve(items[int(_resolve(index, values, stack))], values, stack)
+        return _resolve_list(items, values, stack)[int(_resolve(index, values, stack))]
     if isinstance(value, list):  # a CommaDelimitedList parameter's value, as Lambda would see it joined
         return ",".join(_resolve(item, values, stack) for item in value)
     return str(value)
 
 
+def _resolve_list(value: Any, values: dict[str, str], stack: Stack) -> list[str]:
+    if isinstance(value, list):
+        return [_resolve(item, values, stack) for item in value]
+    if isinstance(value, dict) and "Fn::Split" in value:
+        separator, text = value["Fn::Split"]
+        return _resolve(text, values, stack).split(separator)
+    return _resolve(value, values, stack).split(",")  # a CommaDelimitedList parameter
+
+
 _SUB = re.compile(r"\$\{([^}!][^}]*)\}")
+
+
+def _named_resource(value: Any, stack: Stack) -> str | None:
+    """A value spelled exactly like a created resource's own name property (the attachments bucket's
+    BucketName, spelled out where a !Ref would be a circular dependency) is that resource's name."""
+    if not isinstance(value, dict):
+        return None
+    for logical_id, resource in load()["Resources"].items():
+        if logical_id in stack.names and value == resource.get("Properties", {}).get("BucketName"):
+            return stack.names[logical_id]
+    return None
 
 
 def _substitute(name: str, values: dict[str, str], stack: Stack) -> str:

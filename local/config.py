@@ -1,0 +1,78 @@
+"""What the local stack stands in for: the account, region, identity provider and demo tenants.
+
+Kept free of heavy imports: every `python -m local.*` command and every function worker reads it."""
+
+from __future__ import annotations
+
+import json
+import os
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from local.template import ROOT
+
+REGION = "eu-west-1"
+ACCOUNT_ID = "123456789012"  # moto's default account
+PREFIX = "helpdesk"  # physical names: helpdesk-<logical id> (local.template)
+FAKE_CREDENTIALS = {"AWS_ACCESS_KEY_ID": "testing", "AWS_SECRET_ACCESS_KEY": "testing", "AWS_SESSION_TOKEN": "testing"}
+
+
+def aws_environment(endpoint_url: str) -> dict[str, str]:
+    """What points boto3 (in the stack and in every function) at the local AWS, and only there:
+    fake credentials, the region, the endpoint, and none of the host's ~/.aws files or metadata."""
+    return {
+        **FAKE_CREDENTIALS,
+        "AWS_REGION": REGION,
+        "AWS_DEFAULT_REGION": REGION,
+        "AWS_ENDPOINT_URL": endpoint_url,
+        "AWS_CONFIG_FILE": os.devnull,
+        "AWS_SHARED_CREDENTIALS_FILE": os.devnull,
+        "AWS_EC2_METADATA_DISABLED": "true",
+    }
+
+
+# The identity provider the local JWT authorizer trusts (template parameters JwtIssuer / JwtAudience).
+ISSUER = "https://auth.helpdesk.localhost"
+AUDIENCE = "helpdesk-local"
+
+# Template parameters of the local stack (template defaults fill in the rest; --parameter-overrides wins).
+PARAMETERS = {
+    "JwtIssuer": ISSUER,
+    "JwtAudience": AUDIENCE,
+    "SenderEmail": "noreply@helpdesk.test",
+    "SupportEmail": "support@helpdesk.test",
+}
+
+
+@dataclass(frozen=True)
+class DemoUser:
+    key: str  # its name in .local/tokens.json
+    sub: str
+    email: str
+    org: str
+    roles: tuple[str, ...]
+
+
+DEMO_USERS = (
+    DemoUser("acme_admin", "u-acme-admin", "admin@acme.test", "acme", ("admin",)),
+    DemoUser("acme_user", "u-acme-user", "user@acme.test", "acme", ("member",)),
+    DemoUser("globex_user", "u-globex-user", "user@globex.test", "globex", ("member",)),
+    DemoUser("support", "u-support", "agent@helpdesk.test", "helpdesk", ("support",)),
+)
+
+
+def state_dir() -> Path:
+    """Where the stack keeps its key set, tokens and address (HELPDESK_LOCAL_DIR overrides .local/)."""
+    return Path(os.environ.get("HELPDESK_LOCAL_DIR") or ROOT / ".local").resolve()
+
+
+def running_stack() -> dict[str, Any] | None:
+    """The running stack's description (.local/stack.json), or None when no stack is running."""
+    path = state_dir() / "stack.json"
+    try:
+        info: dict[str, Any] = json.loads(path.read_text())
+        os.kill(int(info["pid"]), 0)
+    except (OSError, ValueError, KeyError, TypeError):
+        return None
+    return info
