@@ -49,8 +49,9 @@ build: $(SAM_VENV)/.installed ## sam build (cached, parallel), then .pyc for eve
 	$(SAM) build
 	$(PYTHON313) -m compileall -q -j 0 --invalidation-mode unchecked-hash .aws-sam/build/*Function
 
-bench: install ## cold starts, AWS round trips, latency as data grows (numbers for the README)
+bench: install ## cold starts, AWS round trips, latency as data grows, the local stack (numbers for the README)
 	$(PY) -m bench.run
+	$(PY) -m bench.local_stack
 
 openapi: install ## openapi.json, generated from the functions' route declarations
 	$(PY) scripts/openapi.py > openapi.json
