@@ -95,9 +95,12 @@ def operation(spec: RouteSpec, refs: dict[type[BaseModel], dict[str, Any]], sche
     if spec.body is not None:
         content = {"application/json": {"schema": refs[spec.body]}}
         for extra in spec.extra_content_types:
-            content[extra] = {"schema": {"type": "object"}}
+            schema = multipart_schema(spec) if extra == "multipart/form-data" else {"type": "object"}
+            content[extra] = {"schema": schema}
         op["requestBody"] = {"required": True, "content": content}
     ok: dict[str, Any] = {"description": "OK" if spec.status < 300 else "Redirect"}
+    if 300 <= spec.status < 400:
+        ok["headers"] = {"Location": {"description": "Where to go (a short-lived URL)", "schema": {"type": "string"}}}
     if spec.response is not None:
         ok["content"] = {"application/json": {"schema": refs[spec.response]}}
     responses = {str(spec.status): ok}
@@ -108,6 +111,18 @@ def operation(spec: RouteSpec, refs: dict[type[BaseModel], dict[str, Any]], sche
         }
     op["responses"] = responses
     return op
+
+
+def multipart_schema(spec: RouteSpec) -> dict[str, Any]:
+    """The form a multipart route takes: its JSON body in a `payload` field (unless files only) and
+    up to 3 `attachments` files (helpdesk.multipart)."""
+    from helpdesk.multipart import FILES_FIELD, MAX_FILES, PAYLOAD_FIELD
+
+    files = {"type": "array", "maxItems": MAX_FILES, "items": {"type": "string", "format": "binary"}}
+    if not spec.multipart_payload:
+        return {"type": "object", "properties": {FILES_FIELD: files}, "required": [FILES_FIELD]}
+    payload = {"type": "string", "contentMediaType": "application/json", "description": "the JSON body"}
+    return {"type": "object", "properties": {PAYLOAD_FIELD: payload, FILES_FIELD: files}, "required": [PAYLOAD_FIELD]}
 
 
 if __name__ == "__main__":

@@ -1,4 +1,7 @@
-"""POST /v1/tickets/{ticket_id}/messages (alias .../comments): reply, or a support internal note."""
+"""POST /v1/tickets/{ticket_id}/messages (alias .../comments): reply, or a support internal note;
+JSON, or multipart with up to 3 files."""
+
+from typing import TYPE_CHECKING
 
 from helpdesk import tickets
 from helpdesk.http import Response, RouteSpec, json_response, lambda_handler_for, make_api, route
@@ -6,8 +9,12 @@ from helpdesk.models import Message
 from helpdesk.observability import MetricUnit, metrics
 from helpdesk.schemas import Reply
 
+if TYPE_CHECKING:
+    from helpdesk.multipart import UploadedFile
+
 api = make_api()
 ERRORS = (400, 401, 403, 404, 409, 413, 415, 422)
+MULTIPART = ("multipart/form-data",)
 
 
 @route(
@@ -21,6 +28,7 @@ ERRORS = (400, 401, 403, 404, 409, 413, 415, 422)
         body=Reply,
         response=Message,
         errors=ERRORS,
+        extra_content_types=MULTIPART,
     ),
     RouteSpec(
         "POST",
@@ -31,10 +39,11 @@ ERRORS = (400, 401, 403, 404, 409, 413, 415, 422)
         body=Reply,
         response=Message,
         errors=ERRORS,
+        extra_content_types=MULTIPART,
     ),
 )
-def reply_ticket(ticket_id: str, body: Reply) -> Response:
-    message = tickets.reply(api.caller(), ticket_id, body)
+def reply_ticket(ticket_id: str, body: Reply, files: "tuple[UploadedFile, ...]" = ()) -> Response:
+    message = tickets.reply(api.caller(), ticket_id, body, files)
     metrics.add_metric(name="Replies", unit=MetricUnit.Count, value=1)
     return json_response(201, message, {"Location": f"/v1/tickets/{ticket_id}"})
 

@@ -21,11 +21,33 @@ PERMISSIONS: dict[str, dict[str, set[str]]] = {
         "dynamodb:GetItem": {"Table"},
         "dynamodb:DeleteItem": {"Table"},
         "sqs:SendMessage": {"ReviewQueue"},
+        "s3:PutObject": {"AttachmentsBucket"},  # multipart requests' files (tickets/* only)
+        "s3:DeleteObject": {"AttachmentsBucket"},  # ... deleted again when the write fails
     },
     "ListTicketsFunction": {"dynamodb:Query": {"Table/index"}},
     "GetTicketFunction": {"dynamodb:Query": {"Table"}},
     "UpdateTicketFunction": {f"dynamodb:{a}": {"Table"} for a in ("PutItem", "UpdateItem", "GetItem", "DeleteItem")},
-    "ReplyTicketFunction": {f"dynamodb:{a}": {"Table"} for a in ("PutItem", "UpdateItem", "GetItem", "DeleteItem")},
+    "ReplyTicketFunction": {
+        **{f"dynamodb:{a}": {"Table"} for a in ("PutItem", "UpdateItem", "GetItem", "DeleteItem")},
+        "s3:PutObject": {"AttachmentsBucket"},
+        "s3:DeleteObject": {"AttachmentsBucket"},
+    },
+    "UploadAttachmentFunction": {
+        **{f"dynamodb:{a}": {"Table"} for a in ("PutItem", "UpdateItem", "GetItem", "DeleteItem")},
+        "s3:PutObject": {"AttachmentsBucket"},  # inline files, and the presigned POSTs it signs
+        "s3:DeleteObject": {"AttachmentsBucket"},
+    },
+    "GetAttachmentFunction": {
+        "dynamodb:BatchGetItem": {"Table"},  # the ticket and the attachment's record, together
+        "s3:GetObject": {"AttachmentsBucket"},  # the presigned GETs it signs
+    },
+    "CheckAttachmentFunction": {
+        "dynamodb:GetItem": {"Table"},  # TICKET#* keys only
+        "dynamodb:UpdateItem": {"Table"},
+        "s3:GetObject": {"AttachmentsBucket"},  # HeadObject and ranged reads
+        "s3:DeleteObject": {"AttachmentsBucket"},  # rejected bytes
+        "sqs:SendMessage": {"CheckAttachmentFailureQueue"},  # the async on-failure destination (SAM)
+    },
     "CloseTicketFunction": {f"dynamodb:{a}": {"Table"} for a in ("PutItem", "UpdateItem", "GetItem", "DeleteItem")},
     "GetMeFunction": {"dynamodb:GetItem": {"Table"}},
     "RequestReviewFunction": {
@@ -212,3 +234,75 @@ def test_the_notifier_writes_only_its_mail_claims_and_mails_only_as_the_sender(c
             assert statement["Condition"]["ForAllValues:StringLike"]["dynamodb:LeadingKeys"] == ["NOTIFIED#*"]
         if "ses:SendEmail" in actions:
             assert statement["Condition"]["StringEquals"]["ses:FromAddress"] == {"Ref": "SenderEmail"}
+
+
+def test_attachment_rights_stop_at_the_tickets_prefix(cfn: dict[str, Any], sam: dict[str, Any]) -> None:
+    # Given every statement that grants an S3 action
+    for name in functions(sam):
+        role = cfn["Resources"][f"{name}Role"]["Properties"]
+        for policy in role.get("Policies", []):
+            for statement in policy["PolicyDocument"]["Statement"]:
+                actions = [statement["Action"]] if isinstance(statement["Action"], str) else statement["Action"]
+                if not any(action.startswith("s3:") for action in actions):
+                    continue
+                # Then it names objects under tickets/ only (keys the functions choose), never the bucket
+                resources = statement["Resource"]
+                for resource in resources if isinstance(resources, list) else [resources]:
+                    text = resource["Fn::Sub"] if isinstance(resource["Fn::Sub"], str) else resource["Fn::Sub"][0]
+                    assert text.endswith("}/tickets/*"), f"{name}: {text}"
+
+
+def test_the_check_function_is_the_buckets_target_without_a_circular_dependency(cfn: dict[str, Any]) -> None:
+    # Given the bucket notifies the check function of new objects under tickets/
+    bucket = cfn["Resources"]["AttachmentsBucket"]
+    [target] = bucket["Properties"]["NotificationConfiguration"]["LambdaConfigurations"]
+    assert target["Function"] == {"Fn::GetAtt": ["CheckAttachmentFunction", "Arn"]}
+    assert target["Filter"]["S3Key"]["Rules"] == [{"Name": "prefix", "Value": "tickets/"}]
+    # Then no resource depends on itself through references (CloudFormation refuses such a stack)
+    assert dependency_cycle(cfn["Resources"]) is None
+
+
+def _references(node: Any, names: set[str]) -> set[str]:
+    """The logical ids a template value refers to (Ref, GetAtt, Sub), as CloudFormation orders them."""
+    found: set[str] = set()
+    if isinstance(node, list):
+        for item in node:
+            found |= _references(item, names)
+    elif isinstance(node, dict):
+        for key, value in node.items():
+            if key == "Ref" and value in names:
+                found.add(value)
+            elif key == "Fn::GetAtt":
+                found.add(value[0] if isinstance(value, list) else value.split(".", 1)[0])
+            elif key == "Fn::Sub":
+                text, local = (value, {}) if isinstance(value, str) else value
+                found |= {ref.split(".", 1)[0] for ref in re.findall(r"\$\{([^}!]+)\}", text)} & (names - set(local))
+                found |= _references(local, names)
+            else:
+                found |= _references(value, names)
+    return found & names
+
+
+def dependency_cycle(resources: dict[str, Any]) -> list[str] | None:
+    names = set(resources)
+    graph = {}
+    for name, resource in resources.items():
+        depends = resource.get("DependsOn", [])
+        graph[name] = _references(resource, names) | set([depends] if isinstance(depends, str) else depends)
+    done: set[str] = set()
+
+    def visit(name: str, path: list[str]) -> list[str] | None:
+        for target in sorted(graph[name]):
+            if target in path:
+                return [*path, target]
+            if target not in done:
+                cycle = visit(target, [*path, target])
+                if cycle:
+                    return cycle
+        done.add(name)
+        return None
+
+    for name in sorted(graph):
+        if name not in done and (cycle := visit(name, [name])):
+            return cycle
+    return None

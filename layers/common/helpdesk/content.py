@@ -9,8 +9,8 @@ How much is read, so the cost does not grow with the file:
   labelled text/plain); a YAML label looks at the first `YAML_LINES` lines;
 - the last 64 KiB are searched for a ZIP end-of-central-directory record, because a ZIP appended
   to a PNG or a log still opens as a JAR or a DOCX.
-A caller holding only a prefix (an S3 range read of at least 64 KiB) gets the same verdict minus
-the last two refinements.
+A caller holding only a prefix (an S3 range read of more than 64 KiB) gets the same verdict minus
+the last two refinements; `sniff_ranges` adds the ZIP check back from a range read of the end.
 
 The filename never makes anything allowed: it only chooses between two allowed text labels
 (`application/yaml` instead of `text/plain`). The `filetype` package knows no Mach-O, shebang or
@@ -30,6 +30,7 @@ TEXT_WINDOW = 64 * 1024
 MARKUP_WINDOW = 512
 JSON_PARSE_LIMIT = 2 * 1024 * 1024  # parsing costs ~20x the size in memory: larger JSON stays text/plain
 YAML_LINES = 500
+TAIL_WINDOW = 256 * 1024  # what `sniff_ranges` reads of a file's end
 
 ALLOWED_TYPES = "plain text, logs, JSON, YAML, PNG, JPEG, GIF, WebP and PDF"
 ALLOWED_CONTENT_TYPES = frozenset(
@@ -131,6 +132,17 @@ def sniff(data: bytes, filename: str | None = None) -> Verdict:
     """The real type of `data`, and whether it is an allowed attachment (see the module docstring)."""
     verdict = _by_magic(data[:MAGIC_WINDOW]) or _by_text(data, filename)
     if verdict.allowed and _ends_with_zip(data):
+        return _reject("application/zip", "A file carrying a ZIP archive at its end")
+    return verdict
+
+
+def sniff_ranges(head: bytes, tail: bytes, filename: str | None = None) -> Verdict:
+    """`sniff` for a file read in two ranges (an S3 object too large to read whole): `head`, its first
+    `TEXT_WINDOW` + 1 bytes or more, and `tail`, its last `TAIL_WINDOW` bytes (enough for a ZIP's end
+    record and a central directory of ~190 KiB). Same verdict, except that JSON longer than `head`
+    is labelled text/plain."""
+    verdict = _by_magic(head[:MAGIC_WINDOW]) or _by_text(head, filename)
+    if verdict.allowed and _ends_with_zip(tail):
         return _reject("application/zip", "A file carrying a ZIP archive at its end")
     return verdict
 

@@ -86,3 +86,24 @@ class UnsupportedMediaType(HelpdeskError):
 class ReviewNotFound(NotFound):
     def __init__(self, review_id: str) -> None:
         super().__init__(f"Review {review_id} was not found (reviews expire after 7 days).")
+
+
+class AttachmentNotFound(NotFound):
+    def __init__(self, ticket_id: str, attachment_id: str) -> None:
+        super().__init__(f"Attachment {attachment_id} was not found on ticket {ticket_id}.")
+
+
+class AttachmentNotAvailable(Conflict):
+    """The attachment exists but cannot be downloaded: still being uploaded/checked, or rejected."""
+
+    title = "Attachment not available"
+
+
+class AttachmentLimitReached(Conflict):
+    title = "Attachment limit reached"
+
+    def __init__(self, ticket_id: str, limit: int, adding: int) -> None:
+        super().__init__(
+            f"A ticket may have at most {limit} attachments (rejected uploads do not count); "
+            f"ticket {ticket_id} has no room for {adding} more."
+        )

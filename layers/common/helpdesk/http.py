@@ -21,11 +21,17 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 from pydantic import BaseModel, ValidationError
 
 from helpdesk.auth import Caller, caller_from_event
-from helpdesk.errors import HelpdeskError, MalformedRequest, PayloadTooLarge, UnsupportedMediaType
+from helpdesk.errors import HelpdeskError, InvalidRequest, MalformedRequest, PayloadTooLarge, UnsupportedMediaType
 from helpdesk.observability import instrumented
 
 PROBLEM_JSON = "application/problem+json"
-MAX_JSON_BYTES = 256 * 1024
+MULTIPART = "multipart/form-data"
+MAX_JSON_BYTES = 512 * 1024  # 50,000 characters \u-escaped are ~300 KB
+# Lambda takes at most 6 MB per synchronous request (body, headers and context together); API Gateway
+# answers a larger one with a bare 413 that no handler sees. A multipart body from 5.5 MB (about 4 MB
+# of files once base64-encoded; the CLI sends up to 4 MB inline) gets our own 413 that points to the
+# presigned upload, checked before parsing: the band where a handler can still say so.
+MAX_INLINE_BODY = 5632 * 1024
 
 Handler = Callable[[dict[str, Any], LambdaContext], dict[str, Any]]
 
@@ -43,7 +49,8 @@ class RouteSpec:
     query: type[BaseModel] | None = None
     response: type[BaseModel] | None = None
     errors: tuple[int, ...] = ()
-    extra_content_types: tuple[str, ...] = ()
+    extra_content_types: tuple[str, ...] = ()  # MULTIPART: `body` from its JSON `payload` field, plus `files=`
+    multipart_payload: bool = True  # False: a multipart body carries files only (`body=None`)
 
     @property
     def route_key(self) -> str:
@@ -127,7 +134,9 @@ class Api:
             return problem(404, "Not found", "No such route.")
         spec, endpoint = declared
         arguments: dict[str, Any] = dict(self.request.path_parameters)
-        if spec.body is not None:
+        if spec.body is not None and MULTIPART in spec.extra_content_types and content_type(self.request) == MULTIPART:
+            arguments |= multipart_arguments(self.request, spec)
+        elif spec.body is not None:
             arguments["body"] = json_body(self.request, spec.body)
         if spec.query is not None:
             arguments["query"] = spec.query.model_validate(self.request.query)
@@ -187,12 +196,50 @@ def json_body(request: Request, model: type[BaseModel]) -> BaseModel:
         raise PayloadTooLarge(f"A JSON body may be at most {MAX_JSON_BYTES} bytes.")
     if not raw.strip():
         raise MalformedRequest("The request needs a JSON body.")
+    return _validated(raw, model, "The body")
+
+
+def _validated(raw: bytes, model: type[BaseModel], what: str) -> BaseModel:
     try:
         return model.model_validate_json(raw)
     except ValidationError as exc:
         if any(err["type"] == "json_invalid" for err in exc.errors()):
-            raise MalformedRequest("The body is not valid JSON (UTF-8).") from exc
+            raise MalformedRequest(f"{what} is not valid JSON (UTF-8).") from exc
         raise
+
+
+def multipart_arguments(request: Request, spec: RouteSpec) -> dict[str, Any]:
+    """`body` (the JSON `payload` field, validated against the route's model) and `files`, from a
+    multipart/form-data body; the body's size is checked first, so an oversized request is a 413
+    that points to the presigned upload, not a parse."""
+    body = request.event.get("body") or ""
+    if len(body) > MAX_INLINE_BODY:
+        raise PayloadTooLarge(
+            f"The request is larger than the {MAX_INLINE_BODY / (1024 * 1024):g} MB an API request may carry "
+            "(about 4 MB of files; requests over 6 MB never reach the API). Send larger files through a "
+            "presigned upload: POST /v1/tickets/{ticket_id}/attachments with JSON "
+            "{filename, content_type, size} (up to 10 MB per file)."
+        )
+    from helpdesk.multipart import FILES_FIELD, PAYLOAD_FIELD, parse_multipart
+
+    form = parse_multipart(
+        body,
+        bool(request.event.get("isBase64Encoded")),
+        request.headers.get("content-type", ""),
+        require_payload=spec.multipart_payload,
+    )
+    if form.payload is not None and not spec.multipart_payload:
+        raise InvalidRequest(
+            f"This multipart body takes '{FILES_FIELD}' files only, no '{PAYLOAD_FIELD}' field.",
+            [{"field": PAYLOAD_FIELD, "message": "unknown field"}],
+        )
+    payload = None
+    if form.payload is not None and spec.body is not None:
+        raw = form.payload.encode()
+        if len(raw) > MAX_JSON_BYTES:
+            raise PayloadTooLarge(f"The '{PAYLOAD_FIELD}' field may be at most {MAX_JSON_BYTES} bytes.")
+        payload = _validated(raw, spec.body, f"The '{PAYLOAD_FIELD}' field")
+    return {"body": payload, "files": form.files}
 
 
 def route(

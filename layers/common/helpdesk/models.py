@@ -77,6 +77,11 @@ class AttachmentStatus(StrEnum):
     REJECTED = "rejected"
 
 
+MAX_ATTACHMENTS_PER_TICKET = 20  # SPEC §4
+MAX_ATTACHMENTS_PER_MESSAGE = 3
+MAX_ATTACHMENT_BYTES = 10 * 1024 * 1024
+
+
 def new_id() -> str:
     """Sortable by creation time, unguessable (80 random bits), stable."""
     return str(ULID())
@@ -84,6 +89,13 @@ def new_id() -> str:
 
 def now() -> str:
     return datetime.now(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
+
+
+def stamp() -> tuple[str, str]:
+    """An id and its creation time from one clock reading, to the same millisecond: a message's
+    place in its conversation (its id) and its created_at never disagree."""
+    at = datetime.now(UTC)
+    return str(ULID.from_datetime(at)), at.isoformat(timespec="milliseconds").replace("+00:00", "Z")
 
 
 class Model(BaseModel):
@@ -100,12 +112,16 @@ class Author(Person):
 
 
 class Attachment(Model):
+    """A file of a ticket: on a message, or on the ticket itself (`message_id` None). Until it is
+    checked (`pending_upload`), `content_type` and `size` are the uploader's; then the real ones."""
+
     id: str
     message_id: str | None = None
     filename: str
     content_type: str
     size: int
     status: AttachmentStatus
+    rejection_reason: str | None = None
     created_at: str
 
 

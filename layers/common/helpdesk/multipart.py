@@ -21,14 +21,15 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
 from helpdesk.errors import HelpdeskError, InvalidRequest, MalformedRequest, PayloadTooLarge
+from helpdesk.models import MAX_ATTACHMENT_BYTES, MAX_ATTACHMENTS_PER_MESSAGE
 
 if TYPE_CHECKING:
     from python_multipart.multipart import MultipartCallbacks
 
 PAYLOAD_FIELD = "payload"
 FILES_FIELD = "attachments"
-MAX_FILES = 3
-MAX_FILE_BYTES = 10 * 1024 * 1024
+MAX_FILES = MAX_ATTACHMENTS_PER_MESSAGE
+MAX_FILE_BYTES = MAX_ATTACHMENT_BYTES
 MAX_PAYLOAD_BYTES = 1024 * 1024
 MAX_BOUNDARY_LENGTH = 70  # RFC 2046 §5.1.1
 MAX_FILENAME_LENGTH = 255
@@ -294,8 +295,12 @@ def _text(raw: bytes | bytearray, what: str = "A part header") -> str:
 
 
 def _filename(raw: bytes) -> str:
+    return clean_filename(_text(raw))
+
+
+def clean_filename(name: str) -> str:
     """The client's filename reduced to a safe base name: no directories, no control characters."""
-    name = _text(raw).replace("\\", "/").rsplit("/", 1)[-1]
+    name = name.replace("\\", "/").rsplit("/", 1)[-1]
     name = "".join(char for char in name if char.isprintable()).strip()
     return "" if name in (".", "..") else name[:MAX_FILENAME_LENGTH]
 

@@ -165,6 +165,7 @@ class Expectation:
     org_id: str | None
     version: int | None = None
     open: bool = True
+    quiet_before: str | None = None  # no message stamped at or after this time has landed
     attachments: int = 0  # attachments the write adds: the ticket must have room for them
 
     def condition(self, names: dict[str, str], values: dict[str, Any]) -> str:
@@ -179,6 +180,9 @@ class Expectation:
         if self.version is not None:
             parts.append("version = :expected_version")
             values[":expected_version"] = {"N": str(self.version)}
+        if self.quiet_before is not None:
+            parts.append("last_activity_at < :quiet_before")
+            values[":quiet_before"] = {"S": self.quiet_before}
         if self.attachments:
             parts.append("(attribute_not_exists(attachment_count) OR attachment_count <= :attachment_room)")
             values[":attachment_room"] = {"N": str(MAX_ATTACHMENTS_PER_TICKET - self.attachments)}
@@ -191,6 +195,8 @@ class Expectation:
             return TicketClosed(self.ticket_id)
         if self.version is not None and int(old.get("version", {}).get("N", "-1")) != self.version:
             return StaleVersion(self.ticket_id)
+        if self.quiet_before is not None and old.get("last_activity_at", {}).get("S", "") >= self.quiet_before:
+            return MessageRaced()
         if self.attachments and _count(old) + self.attachments > MAX_ATTACHMENTS_PER_TICKET:
             return AttachmentLimitReached(self.ticket_id, MAX_ATTACHMENTS_PER_TICKET, self.attachments)
         return Conflict(f"Ticket {self.ticket_id} changed while it was written; retry.")
@@ -213,6 +219,10 @@ def _refused_as(expected: Expectation) -> Iterator[None]:
             if any(reason.get("Code") == "TransactionConflict" for reason in reasons):
                 raise _TransactionConflict from exc
         raise
+
+
+class MessageRaced(Exception):
+    """A message stamped after the write's own stamp landed first; stamp again and retry."""
 
 
 class _TransactionConflict(Exception):

@@ -2,9 +2,18 @@
 
 from typing import Annotated
 
-from pydantic import AliasChoices, BaseModel, ConfigDict, Field, StringConstraints, model_validator
+from pydantic import (
+    AfterValidator,
+    AliasChoices,
+    BaseModel,
+    ConfigDict,
+    Field,
+    RootModel,
+    StringConstraints,
+    model_validator,
+)
 
-from helpdesk.models import Category, Severity, Source, Status
+from helpdesk.models import Attachment, Category, Severity, Source, Status
 
 MAX_BODY_CHARS = 50_000
 MAX_PROPERTIES = 20
@@ -12,7 +21,9 @@ MAX_PROPERTIES = 20
 PropertyKey = Annotated[str, StringConstraints(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9_.:-]+$")]
 PropertyValue = Annotated[str, StringConstraints(max_length=1024)]
 Body = Annotated[str, StringConstraints(min_length=1, max_length=MAX_BODY_CHARS)]
-Subject = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200, pattern=r"^[^\x00-\x1f\x7f]*$")]
+Subject = Annotated[
+    str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200, pattern=r"^[^\x00-\x1f\x7f]*$")
+]
 
 
 class Input(BaseModel):
@@ -71,6 +82,50 @@ class Reply(Input):
 
 class MemberUpdate(Input):
     email_notifications: bool
+
+
+# A media type as RFC 6838 names it, with optional parameters: it becomes the presigned POST's exact
+# Content-Type condition (the type an attachment really has is decided from its bytes).
+MEDIA_TYPE = (
+    r"^[A-Za-z0-9][A-Za-z0-9!#$&^_.+-]{0,126}/[A-Za-z0-9][A-Za-z0-9!#$&^_.+-]{0,126}"
+    r"""(?:[ \t]*;[ \t]*[A-Za-z0-9!#$&^_.+-]+=(?:[A-Za-z0-9!#$&^_.+-]+|"[^"\\\x00-\x1f\x7f]*"))*$"""
+)
+
+
+def _safe_filename(name: str) -> str:
+    from helpdesk.multipart import clean_filename
+
+    cleaned = clean_filename(name)
+    if not cleaned:
+        raise ValueError("a file name is needed (its base name, without directories)")
+    return cleaned
+
+
+class UploadRequest(Input):
+    """POST /v1/tickets/{id}/attachments as JSON: ask for a presigned upload of one file."""
+
+    filename: Annotated[str, StringConstraints(min_length=1, max_length=1024), AfterValidator(_safe_filename)]
+    content_type: Annotated[str, StringConstraints(max_length=255, pattern=MEDIA_TYPE)]
+    size: int = Field(ge=1, description="bytes; at most 10 MB (larger: 413)")
+
+
+class UploadGrant(BaseModel):
+    """A presigned S3 POST: send `fields` as form fields, then the file as the last field, `file`."""
+
+    attachment_id: str
+    upload_url: str
+    fields: dict[str, str]
+    expires_at: str
+
+
+class UploadedAttachments(BaseModel):
+    """Files sent inline (multipart), already checked and stored."""
+
+    attachments: list[Attachment]
+
+
+class UploadResult(RootModel[UploadGrant | UploadedAttachments]):
+    """A presigned upload (JSON request) or the stored files (multipart request)."""
 
 
 class Problem(BaseModel):

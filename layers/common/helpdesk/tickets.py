@@ -3,14 +3,17 @@
 Every function takes the verified caller first and limits what it touches to the caller's org
 (the support team is not limited)."""
 
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from typing import TYPE_CHECKING
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from helpdesk import repository
 from helpdesk.auth import Caller
-from helpdesk.errors import Forbidden, InvalidRequest
+from helpdesk.errors import Conflict, Forbidden, InvalidRequest
 from helpdesk.models import (
+    Attachment,
     Author,
     AuthorKind,
     Category,
@@ -20,18 +23,20 @@ from helpdesk.models import (
     Severity,
     Status,
     Ticket,
-    new_id,
     now,
+    stamp,
 )
 from helpdesk.repository import Changes, Expectation, TicketQuery
 from helpdesk.status import can_support_set
 
 if TYPE_CHECKING:  # request bodies: only the functions that take them import their schemas
+    from helpdesk.multipart import UploadedFile
     from helpdesk.schemas import MemberUpdate, Reply, TicketUpdate
 
 CUSTOMER_FIELDS = frozenset({"subject", "category", "severity"})
 SUPPORT_FIELDS = CUSTOMER_FIELDS | {"status", "assignee"}
 NULLABLE_FIELDS = frozenset({"assignee"})
+WRITE_ATTEMPTS = 5  # stamps tried when other messages land at the same moment
 
 
 def member_of(caller: Caller) -> Member:
@@ -119,15 +124,44 @@ def update_ticket(caller: Caller, ticket_id: str, update: "TicketUpdate", versio
     return repository.update_ticket(expected, caller.scope(), changes, at=now())
 
 
-def reply(caller: Caller, ticket_id: str, reply: "Reply") -> Message:
-    """Add a message. A support reply waits on the customer; a customer reply hands the ball back;
-    an internal note (support only) moves nothing and is never shown to customers."""
+@contextmanager
+def attached(ticket_id: str, message: Message, files: "Sequence[UploadedFile]") -> Iterator[list[Attachment]]:
+    """The records of a message's files, for the transaction that writes the message: none for a
+    JSON request; for multipart, the files checked and stored (deleted again if the block fails).
+    Only multipart requests pay for the S3 client and the checks: they are imported here."""
+    if not files:
+        yield []
+        return
+    from helpdesk import attachments
+
+    with attachments.stored(ticket_id, files, message) as records:
+        yield records
+
+
+def reply(caller: Caller, ticket_id: str, reply: "Reply", files: "Sequence[UploadedFile]" = ()) -> Message:
+    """Add a message (with up to 3 files). A support reply waits on the customer; a customer reply
+    hands the ball back; an internal note (support only) moves nothing and is never shown to
+    customers, nor are its files.
+
+    Messages land in the order of their stamps: a message is written only while the ticket's last
+    activity is older than its own stamp (if a later-stamped one landed first, it is stamped again),
+    so `last_activity_at` only grows and a close can rely on it (see `close`)."""
     if reply.internal and not caller.is_support:
         raise Forbidden("Only the support team may write internal notes.")
-    message = Message(id=new_id(), author=author_of(caller), body=reply.body, internal=reply.internal, created_at=now())
+    message_id, at = stamp()
+    message = Message(id=message_id, author=author_of(caller), body=reply.body, internal=reply.internal, created_at=at)
     moves = None if reply.internal else ("support" if caller.is_support else "customer")
-    repository.add_message(Expectation(ticket_id, caller.scope()), message, member_of(caller), moves)
-    return message
+    with attached(ticket_id, message, files) as records:
+        for _ in range(WRITE_ATTEMPTS):
+            expected = Expectation(ticket_id, caller.scope(), quiet_before=message.created_at)
+            try:
+                repository.add_message(expected, message, member_of(caller), moves, records)
+                return message
+            except repository.MessageRaced:
+                message_id, at = stamp()
+                records[:] = [record.model_copy(update={"message_id": message_id, "created_at": at}) for record in records]
+                message = message.model_copy(update={"id": message_id, "created_at": at, "attachments": list(records)})
+        raise Conflict(f"Ticket {ticket_id} is being changed by someone else right now; retry.")
 
 
 class Closed(BaseModel):
@@ -137,16 +171,24 @@ class Closed(BaseModel):
 
 
 def close(caller: Caller, ticket_id: str) -> Closed:
-    """Close for good (anyone in the org, or support); closing a closed ticket is a conflict."""
+    """Close for good (anyone in the org, or support); closing a closed ticket is a conflict.
+
+    A message is stamped (id, created_at) before it is written, so a reply stamped after this
+    close's note could still commit before it and sort after it. The close is therefore written
+    only while the ticket's last activity is older than its note (one conditional write, no read);
+    when a message stamped later landed first, the note is stamped again."""
     who = caller.email or caller.user_id
-    note = Message(
-        id=new_id(),
-        author=Author(id="system", email=None, kind=AuthorKind.SYSTEM),
-        body=f"Ticket closed by {who}.",
-        created_at=now(),
-    )
-    repository.close_ticket(Expectation(ticket_id, caller.scope()), note)
-    return Closed(id=ticket_id, status=Status.CLOSED, closed_at=note.created_at)
+    for _ in range(WRITE_ATTEMPTS):
+        note_id, at = stamp()
+        note = Message(
+            id=note_id, author=Author(id="system", email=None, kind=AuthorKind.SYSTEM), body=f"Ticket closed by {who}.", created_at=at
+        )
+        try:
+            repository.close_ticket(Expectation(ticket_id, caller.scope(), quiet_before=note.created_at), note)
+        except repository.MessageRaced:
+            continue  # a message stamped after the note landed first: stamp the note again
+        return Closed(id=ticket_id, status=Status.CLOSED, closed_at=note.created_at)
+    raise Conflict(f"Ticket {ticket_id} is being changed by someone else right now; retry.")
 
 
 def me(caller: Caller) -> Member:
