@@ -14,7 +14,11 @@ from typing import Any
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path[:0] = [str(ROOT / "layers/common"), str(ROOT)]
-for name, value in {"TABLE_NAME": "openapi", "AWS_DEFAULT_REGION": "eu-west-1", "POWERTOOLS_TRACE_DISABLED": "true"}.items():
+for name, value in {
+    "TABLE_NAME": "openapi",
+    "AWS_DEFAULT_REGION": "eu-west-1",
+    "POWERTOOLS_TRACE_DISABLED": "true",
+}.items():
     os.environ.setdefault(name, value)
 
 from pydantic import BaseModel  # noqa: E402
@@ -58,7 +62,7 @@ def document() -> dict[str, Any]:
         [(model, "validation" if model in {r.body for r in routes} else "serialization") for model in models],
         ref_template=REF,
     )
-    refs = {model: keyed[(model, mode)] for model, mode in keyed}
+    refs: dict[type[BaseModel], dict[str, Any]] = {model: keyed[(model, mode)] for model, mode in keyed}  # type: ignore[misc]
     schemas = definitions.get("$defs", {})
     paths: dict[str, dict[str, Any]] = {}
     for spec in sorted(routes, key=lambda r: (r.path, r.method)):
@@ -86,9 +90,18 @@ def operation(spec: RouteSpec, refs: dict[type[BaseModel], dict[str, Any]], sche
         schema = spec.query.model_json_schema(ref_template=REF)
         schemas.update(schema.pop("$defs", {}))
         for name, prop in schema.get("properties", {}).items():
-            parameters.append({"name": name, "in": "query", "required": name in schema.get("required", []), "schema": prop})
+            parameters.append(
+                {"name": name, "in": "query", "required": name in schema.get("required", []), "schema": prop}
+            )
     if spec.method in {"POST", "PATCH", "DELETE"}:
-        parameters.append({"name": "Idempotency-Key", "in": "header", "required": False, "schema": {"type": "string", "maxLength": 255}})
+        parameters.append(
+            {
+                "name": "Idempotency-Key",
+                "in": "header",
+                "required": False,
+                "schema": {"type": "string", "maxLength": 255},
+            }
+        )
     if spec.method == "PATCH" and "{ticket_id}" in spec.path:
         parameters.append({"name": "If-Match", "in": "header", "required": False, "schema": {"type": "string"}})
     op: dict[str, Any] = {"operationId": spec.operation_id, "summary": spec.summary, "parameters": parameters}

@@ -57,8 +57,10 @@ PERMISSIONS: dict[str, dict[str, set[str]]] = {
     "GetReviewFunction": {"dynamodb:GetItem": {"Table"}},
     "ReviewTicketFunction": {
         **{f"dynamodb:{a}": {"Table"} for a in ("GetItem", "BatchGetItem", "PutItem", "UpdateItem")},
-        "bedrock:InvokeModel": {"arn:${AWS::Partition}:bedrock:${AWS::Region}::foundation-model/*",
-                                "arn:${AWS::Partition}:bedrock:${AWS::Region}:${AWS::AccountId}:inference-profile/*"},
+        "bedrock:InvokeModel": {
+            "arn:${AWS::Partition}:bedrock:${AWS::Region}::foundation-model/*",
+            "arn:${AWS::Partition}:bedrock:${AWS::Region}:${AWS::AccountId}:inference-profile/*",
+        },
     },
     "UpdateMeFunction": {f"dynamodb:{a}": {"Table"} for a in ("PutItem", "UpdateItem", "GetItem", "DeleteItem")},
     "NotifyFunction": {
@@ -66,7 +68,9 @@ PERMISSIONS: dict[str, dict[str, set[str]]] = {
         "dynamodb:Query": {"Table"},
         "dynamodb:PutItem": {"Table"},  # claims of sent mail (NOTIFIED#* keys only)
         "dynamodb:DeleteItem": {"Table"},
-        "ses:SendEmail": {"arn:${AWS::Partition}:ses:${AWS::Region}:${AWS::AccountId}:identity/*"},  # From: the sender only
+        "ses:SendEmail": {
+            "arn:${AWS::Partition}:ses:${AWS::Region}:${AWS::AccountId}:identity/*"
+        },  # From: the sender only
         "sqs:SendMessage": {"NotifyFailureQueue"},  # the stream's on-failure destination (SAM)
     },
 }

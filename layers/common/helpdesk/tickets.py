@@ -159,7 +159,9 @@ def reply(caller: Caller, ticket_id: str, reply: "Reply", files: "Sequence[Uploa
                 return message
             except repository.MessageRaced:
                 message_id, at = stamp()
-                records[:] = [record.model_copy(update={"message_id": message_id, "created_at": at}) for record in records]
+                records[:] = [
+                    record.model_copy(update={"message_id": message_id, "created_at": at}) for record in records
+                ]
                 message = message.model_copy(update={"id": message_id, "created_at": at, "attachments": list(records)})
         raise Conflict(f"Ticket {ticket_id} is being changed by someone else right now; retry.")
 
@@ -181,7 +183,10 @@ def close(caller: Caller, ticket_id: str) -> Closed:
     for _ in range(WRITE_ATTEMPTS):
         note_id, at = stamp()
         note = Message(
-            id=note_id, author=Author(id="system", email=None, kind=AuthorKind.SYSTEM), body=f"Ticket closed by {who}.", created_at=at
+            id=note_id,
+            author=Author(id="system", email=None, kind=AuthorKind.SYSTEM),
+            body=f"Ticket closed by {who}.",
+            created_at=at,
         )
         try:
             repository.close_ticket(Expectation(ticket_id, caller.scope(), quiet_before=note.created_at), note)
