@@ -26,7 +26,7 @@ from helpdesk.observability import instrumented
 
 PROBLEM_JSON = "application/problem+json"
 MULTIPART = "multipart/form-data"
-MAX_JSON_BYTES = 512 * 1024  # 50,000 characters \u-escaped are ~300 KB
+MAX_JSON_BYTES = 1024 * 1024  # 50,000 emoji \u-escaped (surrogate pairs) are ~600 KB
 # Lambda takes at most 6 MB per synchronous request (body, headers and context together); API Gateway
 # answers a larger one with a bare 413 that no handler sees. A multipart body from 5.5 MB (about 4 MB
 # of files once base64-encoded; the CLI sends up to 4 MB inline) gets our own 413 that points to the

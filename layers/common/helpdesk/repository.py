@@ -35,6 +35,7 @@ from helpdesk.errors import (
     AttachmentLimitReached,
     AttachmentNotFound,
     Conflict,
+    MalformedRequest,
     ReviewNotFound,
     StaleVersion,
     TicketClosed,
@@ -496,6 +497,21 @@ def _plan(query: TicketQuery) -> Plan:
     return Plan("Queue", "TICKETS", status_filter=tuple(query.statuses))
 
 
+def _start_key(token: str, plan: Plan, scope: str | None) -> dict[str, Any]:
+    """Where the page starts: the cursor's key, which must be one of this plan's index (DynamoDB
+    answers a key of another shape, partition or range with an error, which would be a 5xx)."""
+    key = cursor.decode(token, plan.index, plan.scope, scope)
+    pk_name, sk_name = INDEXES[plan.index]
+    if (
+        set(key) != {"pk", "sk", pk_name, sk_name}
+        or not all(key.values())
+        or key[pk_name] != plan.partition
+        or not key[sk_name].startswith(plan.sort_prefix or "")
+    ):
+        raise MalformedRequest("The cursor is not one this API returned.")
+    return {name: {"S": value} for name, value in key.items()}
+
+
 def list_tickets(query: TicketQuery, scope: str | None) -> tuple[list[Ticket], str | None]:
     """A page of tickets, newest first: one Query per page unless filters must skip tickets,
     and never more than MAX_EXAMINED_PER_PAGE tickets examined per page."""
@@ -538,9 +554,7 @@ def list_tickets(query: TicketQuery, scope: str | None) -> tuple[list[Ticket], s
     if filters:
         request["FilterExpression"] = " AND ".join(filters)
     if query.cursor:
-        request["ExclusiveStartKey"] = {
-            name: {"S": value} for name, value in cursor.decode(query.cursor, plan.index, plan.scope, scope).items()
-        }
+        request["ExclusiveStartKey"] = _start_key(query.cursor, plan, scope)
     tickets: list[dict[str, Any]] = []
     examined = 0
     last_key: dict[str, Any] | None = None
