@@ -3,6 +3,7 @@
 from typing import Any
 
 from aws_lambda_powertools.utilities.batch import BatchProcessor, EventType, process_partial_response
+from aws_lambda_powertools.utilities.batch.types import PartialItemFailureResponse
 from aws_lambda_powertools.utilities.parser.models import SqsRecordModel
 from aws_lambda_powertools.utilities.typing import LambdaContext
 from pydantic import Json
@@ -13,7 +14,7 @@ from helpdesk.observability import instrumented
 
 
 class ReviewJobRecord(SqsRecordModel):
-    body: Json[ReviewJob]  # type: ignore[assignment]
+    body: Json[ReviewJob]
 
 
 processor = BatchProcessor(event_type=EventType.SQS, model=ReviewJobRecord)
@@ -23,7 +24,7 @@ def review(record: ReviewJobRecord) -> None:
     reviewer.run(record.body)
 
 
-def handle(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
+def handle(event: dict[str, Any], context: LambdaContext) -> PartialItemFailureResponse:
     return process_partial_response(event=event, record_handler=review, processor=processor, context=context)
 
 
