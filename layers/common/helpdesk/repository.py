@@ -230,6 +230,29 @@ class _TransactionConflict(Exception):
     """Another transaction touched the ticket at the same moment; the write is retried."""
 
 
+def _assign(attributes: dict[str, Any], names: dict[str, str], values: dict[str, Any], sets: list[str]) -> None:
+    """Add `SET #name = :name` for each attribute to an update being built."""
+    for name, value in attributes.items():
+        names[f"#{name}"] = name
+        values[f":{name}"] = _av(value)
+        sets.append(f"#{name} = :{name}")
+
+
+def _conditional_update(
+    expected: Expectation, names: dict[str, str], values: dict[str, Any], sets: list[str]
+) -> dict[str, Any]:
+    """The transaction item that updates a ticket under `expected` (its refusal explained from ALL_OLD)."""
+    return {
+        "TableName": TABLE,
+        "Key": ticket_key(expected.ticket_id),
+        "UpdateExpression": "SET " + ", ".join(sets),
+        "ConditionExpression": expected.condition(names, values),
+        "ExpressionAttributeNames": names,
+        "ExpressionAttributeValues": values,
+        "ReturnValuesOnConditionCheckFailure": "ALL_OLD",
+    }
+
+
 def _transact(items: list[dict[str, Any]], expected: Expectation) -> None:
     for attempt in range(TRANSACTION_ATTEMPTS):
         try:
@@ -353,23 +376,11 @@ def add_message(
         sets.append(_counted(len(attachments), values))
     internal = message.internal  # an internal note's files are internal too
     if moves == "support":
-        for name, value in status_attributes(expected.ticket_id, Status.WAITING_CUSTOMER).items():
-            names[f"#{name}"] = name
-            values[f":{name}"] = _av(value)
-            sets.append(f"#{name} = :{name}")
+        _assign(status_attributes(expected.ticket_id, Status.WAITING_CUSTOMER), names, values, sets)
     elif moves == "customer":
         names |= {"#status": "status", "#next": "on_customer_reply"}
         sets += ["#status = #next.#status", "gsi2sk = #next.gsi2sk", "gsi3pk = #next.gsi3pk"]
-    condition = expected.condition(names, values)
-    update = {
-        "TableName": TABLE,
-        "Key": ticket_key(expected.ticket_id),
-        "UpdateExpression": "SET " + ", ".join(sets),
-        "ConditionExpression": condition,
-        "ExpressionAttributeNames": names,
-        "ExpressionAttributeValues": values,
-        "ReturnValuesOnConditionCheckFailure": "ALL_OLD",
-    }
+    update = _conditional_update(expected, names, values, sets)
     _transact(
         [
             {"Update": update},
@@ -389,24 +400,10 @@ def close_ticket(expected: Expectation, note: Message) -> None:
     names: dict[str, str] = {"#version": "version"}
     values: dict[str, Any] = {":at": {"S": note.created_at}, ":one": {"N": "1"}}
     sets = ["updated_at = :at", "last_activity_at = :at", "closed_at = :at", "#version = #version + :one"]
-    for name, value in status_attributes(expected.ticket_id, Status.CLOSED).items():
-        names[f"#{name}"] = name
-        values[f":{name}"] = _av(value)
-        sets.append(f"#{name} = :{name}")
-    condition = expected.condition(names, values)
+    _assign(status_attributes(expected.ticket_id, Status.CLOSED), names, values, sets)
     _transact(
         [
-            {
-                "Update": {
-                    "TableName": TABLE,
-                    "Key": ticket_key(expected.ticket_id),
-                    "UpdateExpression": "SET " + ", ".join(sets),
-                    "ConditionExpression": condition,
-                    "ExpressionAttributeNames": names,
-                    "ExpressionAttributeValues": values,
-                    "ReturnValuesOnConditionCheckFailure": "ALL_OLD",
-                }
-            },
+            {"Update": _conditional_update(expected, names, values, sets)},
             {"Put": {"TableName": TABLE, "Item": _message_item(expected.ticket_id, note)}},
         ],
         expected,
@@ -746,10 +743,7 @@ def record_ticket_review(
             names["#status"] = "status"
             values[":waiting"] = {"S": Status.PENDING_REVIEW.value}
             condition += " AND #status = :waiting"
-            for name, value in status_attributes(ticket.id, after_review(ticket.status)).items():
-                names[f"#{name}"] = name
-                values[f":{name}"] = _av(value)
-                sets.append(f"#{name} = :{name}")
+            _assign(status_attributes(ticket.id, after_review(ticket.status)), names, values, sets)
         try:
             client.update_item(
                 TableName=TABLE,
@@ -837,16 +831,7 @@ def add_attachments(
     values: dict[str, Any] = {":at": {"S": at}, ":one": {"N": "1"}}
     sets = ["updated_at = :at", "last_activity_at = :at", "#version = #version + :one"]
     sets.append(_counted(len(attachments), values))
-    condition = expected.condition(names, values)
-    update = {
-        "TableName": TABLE,
-        "Key": ticket_key(expected.ticket_id),
-        "UpdateExpression": "SET " + ", ".join(sets),
-        "ConditionExpression": condition,
-        "ExpressionAttributeNames": names,
-        "ExpressionAttributeValues": values,
-        "ReturnValuesOnConditionCheckFailure": "ALL_OLD",
-    }
+    update = _conditional_update(expected, names, values, sets)
     records = (_attachment_item(expected.ticket_id, a, origin, declared_size=declared_size) for a in attachments)
     _transact([{"Update": update}, *({"Put": {"TableName": TABLE, "Item": item}} for item in records)], expected)
 
