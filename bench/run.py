@@ -160,46 +160,40 @@ def _texts(count: int, seed: int) -> list[tuple[str, str]]:
     return [(rng.choice(subjects), ". ".join(rng.sample(sentences, rng.randint(3, 6))) + ".") for _ in range(count)]
 
 
+def _ticket_items(org: str, subject: str, body: str, reviewed: bool) -> tuple[str, list[dict]]:
+    """A ticket of `org` and its first message as the API writes them (reviewed, or pending review)."""
+    from helpdesk import repository
+    from helpdesk.models import Author, AuthorKind, Message, ReviewStatus, Severity, Status, Ticket, TicketReview, stamp
+
+    ticket_id, at = stamp()
+    ticket = Ticket(
+        id=ticket_id, org_id=org, subject=subject, category="technical", severity=Severity.MEDIUM,
+        status=Status.OPEN if reviewed else Status.PENDING_REVIEW, summary=body[:160],
+        review=TicketReview(status=ReviewStatus.COMPLETED if reviewed else ReviewStatus.PENDING),
+        created_by={"id": "u-1"}, source="api", created_at=at, updated_at=at, last_activity_at=at, version=1,
+    )  # fmt: skip
+    first = Message(id=ticket_id, author=Author(id="u-1", email=None, kind=AuthorKind.USER), body=body, created_at=at)
+    return ticket_id, [repository._ticket_item(ticket, body.lower()), repository._message_item(ticket, first)]
+
+
 def seed_org(org: str, count: int, seed: int) -> None:
     """`count` reviewed tickets of `org`, with their first message and duplicate-index postings,
     written as the API and the reviewer would write them (batched, to seed quickly)."""
     import boto3
 
     from helpdesk import duplicate_index, repository
-    from helpdesk.models import (
-        Author,
-        AuthorKind,
-        Message,
-        ReviewStatus,
-        Severity,
-        Status,
-        Ticket,
-        TicketReview,
-        new_id,
-        now,
-    )
     from helpdesk.review.similarity import index_entry
 
     client = boto3.client("dynamodb", region_name="eu-west-1")
     items: list[dict] = []
     postings: dict[str, set[str]] = {}
     for subject, body in _texts(count, seed):
-        at = now()
-        ticket = Ticket(
-            id=new_id(), org_id=org, subject=subject, category="technical", severity=Severity.MEDIUM,
-            status=Status.OPEN, summary=body[:160], review=TicketReview(status=ReviewStatus.COMPLETED),
-            created_by={"id": "u-1"}, source="api", created_at=at, updated_at=at, last_activity_at=at, version=1,
-        )  # fmt: skip
+        ticket_id, (item, first) = _ticket_items(org, subject, body, reviewed=True)
         entry = index_entry(subject, body)
-        item = repository._ticket_item(ticket, body.lower())
         item |= {"dup_signature": {"S": entry.signature}, "dup_snippet": {"S": entry.snippet}}
-        author = Author(id="u-1", email=None, kind=AuthorKind.USER)
-        items += [
-            item,
-            repository._message_item(ticket, Message(id=ticket.id, author=author, body=body, created_at=at)),
-        ]
+        items += [item, first]
         for key in entry.keys:
-            postings.setdefault(key, set()).add(ticket.id)
+            postings.setdefault(key, set()).add(ticket_id)
     for key, ids in postings.items():
         kept = sorted(ids)[: duplicate_index.MAX_POSTINGS]
         items.append({**duplicate_index.postings_key(org, key), "ticket_ids": {"SS": kept}})
@@ -235,39 +229,17 @@ def review_latency(calls: dict[str, int], rounds: int = 15) -> dict[str, float]:
     import boto3
 
     from helpdesk import repository, reviewer
-    from helpdesk.models import (
-        Author,
-        AuthorKind,
-        Message,
-        ReviewStatus,
-        Severity,
-        Status,
-        Ticket,
-        TicketReview,
-        new_id,
-        now,
-    )
 
     client = boto3.client("dynamodb", region_name="eu-west-1")
     results: dict[str, float] = {}
     for org in ("small-org", "big-org"):
         samples = []
         for subject, body in _texts(rounds + 1, seed=99):
-            at = now()
-            ticket = Ticket(
-                id=new_id(), org_id=org, subject=subject, category="technical", severity=Severity.MEDIUM,
-                status=Status.PENDING_REVIEW, summary=body[:160], review=TicketReview(status=ReviewStatus.PENDING),
-                created_by={"id": "u-1"}, source="api", created_at=at, updated_at=at, last_activity_at=at, version=1,
-            )  # fmt: skip
-            author = Author(id="u-1", email=None, kind=AuthorKind.USER)
-            first = Message(id=ticket.id, author=author, body=body, created_at=at)
-            client.batch_write_item(RequestItems={repository.TABLE: [
-                {"PutRequest": {"Item": repository._ticket_item(ticket, body.lower())}},
-                {"PutRequest": {"Item": repository._message_item(ticket, first)}},
-            ]})  # fmt: skip
+            ticket_id, items = _ticket_items(org, subject, body, reviewed=False)
+            client.batch_write_item(RequestItems={repository.TABLE: [{"PutRequest": {"Item": i}} for i in items]})
             calls.clear()
             started = time.perf_counter()
-            reviewer.review_ticket(ticket.id)
+            reviewer.review_ticket(ticket_id)
             samples.append(time.perf_counter() - started)
         results[org] = statistics.median(samples[1:])  # the first warms the engine's caches
         results[f"{org} calls"] = sum(calls.values())
