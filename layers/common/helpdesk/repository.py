@@ -114,6 +114,7 @@ def _ticket_item(ticket: Ticket, search_text: str) -> dict[str, Any]:
         "type": "ticket",
         "review": ticket.review.model_dump_json(),
         "review_status": ticket.review.status.value,  # for the reviewer's conditional writes
+        "message_stamp": ticket.created_at,  # the newest message's stamp (the first message's, here)
         "search_text": search_text,
         "gsi1pk": f"ORG#{ticket.org_id}",
         "gsi1sk": ticket.id,
@@ -166,7 +167,7 @@ class Expectation:
     org_id: str | None
     version: int | None = None
     open: bool = True
-    quiet_before: str | None = None  # no message stamped at or after this time has landed
+    quiet_before: str | None = None  # no message stamped at or after this time has landed (message_stamp)
     attachments: int = 0  # attachments the write adds: the ticket must have room for them
 
     def condition(self, names: dict[str, str], values: dict[str, Any]) -> str:
@@ -182,7 +183,7 @@ class Expectation:
             parts.append("version = :expected_version")
             values[":expected_version"] = {"N": str(self.version)}
         if self.quiet_before is not None:
-            parts.append("last_activity_at < :quiet_before")
+            parts.append("(attribute_not_exists(message_stamp) OR message_stamp < :quiet_before)")
             values[":quiet_before"] = {"S": self.quiet_before}
         if self.attachments:
             parts.append("(attribute_not_exists(attachment_count) OR attachment_count <= :attachment_room)")
@@ -196,7 +197,7 @@ class Expectation:
             return TicketClosed(self.ticket_id)
         if self.version is not None and int(old.get("version", {}).get("N", "-1")) != self.version:
             return StaleVersion(self.ticket_id)
-        if self.quiet_before is not None and old.get("last_activity_at", {}).get("S", "") >= self.quiet_before:
+        if self.quiet_before is not None and old.get("message_stamp", {}).get("S", "") >= self.quiet_before:
             return MessageRaced()
         if self.attachments and _count(old) + self.attachments > MAX_ATTACHMENTS_PER_TICKET:
             return AttachmentLimitReached(self.ticket_id, MAX_ATTACHMENTS_PER_TICKET, self.attachments)
@@ -368,9 +369,13 @@ def add_message(
 
     `moves` is None (internal note), "support" (-> waiting_customer) or "customer" (the status the
     ticket's `on_customer_reply` names)."""
-    names: dict[str, str] = {"#version": "version"}
-    values: dict[str, Any] = {":at": {"S": message.created_at}, ":one": {"N": "1"}}
-    sets = ["updated_at = :at", "last_activity_at = :at", "#version = #version + :one"]
+    names: dict[str, str] = {}
+    values: dict[str, Any] = {":at": {"S": message.created_at}}
+    sets = ["message_stamp = :at"]
+    if not message.internal:  # an internal note leaves no trace customers could see (version, times)
+        names["#version"] = "version"
+        values[":one"] = {"N": "1"}
+        sets += ["updated_at = :at", "last_activity_at = :at", "#version = #version + :one"]
     if attachments:
         expected = replace(expected, attachments=len(attachments))
         sets.append(_counted(len(attachments), values))
@@ -399,7 +404,8 @@ def close_ticket(expected: Expectation, note: Message) -> None:
     """Close (one way) and record who closed it, in one transaction."""
     names: dict[str, str] = {"#version": "version"}
     values: dict[str, Any] = {":at": {"S": note.created_at}, ":one": {"N": "1"}}
-    sets = ["updated_at = :at", "last_activity_at = :at", "closed_at = :at", "#version = #version + :one"]
+    sets = ["updated_at = :at", "last_activity_at = :at", "closed_at = :at", "message_stamp = :at"]
+    sets.append("#version = #version + :one")
     _assign(status_attributes(expected.ticket_id, Status.CLOSED), names, values, sets)
     _transact(
         [

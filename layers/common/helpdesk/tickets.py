@@ -145,7 +145,7 @@ def reply(caller: Caller, ticket_id: str, reply: "Reply", files: "Sequence[Uploa
 
     Messages land in the order of their stamps: a message is written only while the ticket's last
     activity is older than its own stamp (if a later-stamped one landed first, it is stamped again),
-    so `last_activity_at` only grows and a close can rely on it (see `close`)."""
+    so the ticket's `message_stamp` only grows and a close can rely on it (see `close`)."""
     if reply.internal and not caller.is_support:
         raise Forbidden("Only the support team may write internal notes.")
     message_id, at = stamp()
@@ -177,7 +177,7 @@ def close(caller: Caller, ticket_id: str) -> Closed:
 
     A message is stamped (id, created_at) before it is written, so a reply stamped after this
     close's note could still commit before it and sort after it. The close is therefore written
-    only while the ticket's last activity is older than its note (one conditional write, no read);
+    only while the ticket's newest message is older than its note (one conditional write, no read);
     when a message stamped later landed first, the note is stamped again."""
     who = caller.email or caller.user_id
     for _ in range(WRITE_ATTEMPTS):

@@ -93,10 +93,11 @@ def test_status_follows_who_wrote_last(aws, before: str, writer: str, after: str
     response = reply(ticket["id"], "A message", claims, internal=True if writer == "internal note" else None)
     assert response.status == 201, response
     # Then the ticket is in `after`, waiting on whom the status says, and its version moved on once
+    # (an internal note leaves no trace customers could see: not even the version)
     stored = conversation(ticket["id"], SUPPORT)
     assert stored["status"] == after
     assert stored["waiting_on"] == WAITING_ON[after]
-    assert stored["version"] == version + 1
+    assert stored["version"] == version + (0 if writer == "internal note" else 1)
     assert stored["messages"][-1]["id"] == response.json()["id"]
     # and lists by status agree
     listed = invoke("list_tickets", event("list_tickets", claims=SUPPORT, query={"status": after})).json()
@@ -230,3 +231,15 @@ def test_a_malformed_if_match_is_400(aws, if_match: str) -> None:
     # Then it is a bad request and nothing changed
     assert_problem(response, 400)
     assert table_items() == items
+
+
+def test_an_internal_note_leaves_no_trace_a_customer_could_see(aws) -> None:
+    # Given a ticket as its customer sees it
+    ticket = ticket_in("in_progress")
+    before = conversation(ticket["id"])
+    # When support writes an internal note
+    assert reply(ticket["id"], "Customer is on the legacy plan", SUPPORT, internal=True).status == 201
+    # Then the customer's view is byte for byte the same (no message, no version, no new times)
+    assert conversation(ticket["id"]) == before
+    # while support sees the note
+    assert conversation(ticket["id"], SUPPORT)["messages"][-1]["body"] == "Customer is on the legacy plan"
