@@ -6,6 +6,7 @@ start just to import, so it is created only when the template's DetailedTracing 
 (POWERTOOLS_TRACE_DISABLED=false)."""
 
 import os
+import warnings
 from collections.abc import Callable
 from typing import Any
 
@@ -14,6 +15,8 @@ from aws_lambda_powertools.metrics import MetricUnit
 
 logger = Logger()
 metrics = Metrics(namespace="Helpdesk")
+# Reads record no business metric; Powertools would warn about that on every invocation.
+warnings.filterwarnings("ignore", "No application metrics to publish", UserWarning)
 tracer: Tracer | None = (
     Tracer(patch_modules=["botocore"]) if os.environ.get("POWERTOOLS_TRACE_DISABLED", "").lower() != "true" else None
 )
