@@ -30,7 +30,7 @@ class FunctionSpec:
     def events_of(self, *kinds: str) -> dict[str, dict[str, Any]]:
         return {name: event for name, event in self.events.items() if event.get("Type") in kinds}
 
-    def runtime_environment(self, request_timeout: float | None = None) -> dict[str, str]:
+    def runtime_environment(self) -> dict[str, str]:
         """What Lambda adds to the template's variables."""
         return {
             "AWS_LAMBDA_FUNCTION_NAME": self.name,

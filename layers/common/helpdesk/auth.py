@@ -8,7 +8,6 @@ from helpdesk.errors import Forbidden, Unauthenticated
 from helpdesk.settings import settings
 
 SUPPORT_ROLE = "support"
-ADMIN_ROLE = "admin"
 
 
 class Caller(BaseModel):

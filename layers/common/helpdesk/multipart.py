@@ -106,11 +106,6 @@ class MultipartForm:
     files: tuple[UploadedFile, ...]
 
 
-def is_multipart(content_type_header: str | None) -> bool:
-    """True when the request's Content-Type is multipart/form-data (cheap: no parser import)."""
-    return (content_type_header or "").split(";", 1)[0].strip().lower() == "multipart/form-data"
-
-
 def parse_multipart(
     body: str,
     is_base64: bool,

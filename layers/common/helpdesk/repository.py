@@ -327,7 +327,7 @@ class Changes:
     removed: list[str] = field(default_factory=list)
 
 
-def update_ticket(expected: Expectation, org_id: str | None, changes: Changes, at: str) -> Ticket:
+def update_ticket(expected: Expectation, changes: Changes, at: str) -> Ticket:
     names: dict[str, str] = {"#updated_at": "updated_at", "#version": "version"}
     values: dict[str, Any] = {":updated_at": {"S": at}, ":one": {"N": "1"}}
     sets = ["#updated_at = :updated_at", "#version = #version + :one"]

@@ -121,7 +121,7 @@ def update_ticket(caller: Caller, ticket_id: str, update: "TicketUpdate", versio
         else:
             changes.values[name] = value.value if hasattr(value, "value") else value
     expected = Expectation(ticket_id, caller.scope(), version=version)
-    return repository.update_ticket(expected, caller.scope(), changes, at=now())
+    return repository.update_ticket(expected, changes, at=now())
 
 
 @contextmanager

@@ -24,7 +24,6 @@ from helpdesk.multipart import (
     TooManyFiles,
     UnknownField,
     UploadedFile,
-    is_multipart,
     parse_multipart,
 )
 
@@ -347,18 +346,3 @@ def test_every_error_is_a_helpdesk_error_for_the_one_error_mapper() -> None:
     ):
         assert issubclass(error, MultipartError)
         assert issubclass(error, HelpdeskError)
-
-
-@pytest.mark.parametrize(
-    ("header", "expected"),
-    [
-        (CONTENT_TYPE, True),
-        ("Multipart/Form-Data; boundary=x", True),
-        ("multipart/form-data", True),
-        ("application/json", False),
-        ("multipart/mixed; boundary=x", False),
-        (None, False),
-    ],
-)
-def test_is_multipart(header: str | None, expected: bool) -> None:
-    assert is_multipart(header) is expected

@@ -44,9 +44,6 @@ class ReviewDraft(BaseModel):
     properties: dict[str, str] = Field(default_factory=dict)
 
 
-Draft = ReviewDraft  # the short name
-
-
 class QualityIssue(BaseModel):
     code: str
     message: str
