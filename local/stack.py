@@ -339,7 +339,10 @@ def main(argv: list[str] | None = None) -> int:
             return 1
         if not stop.is_set():
             print(stack.banner(), flush=True)
-            stop.wait()
+            # poll: a signal the kernel hands to another thread sets no flag the main
+            # thread would see while blocked in an untimed wait, so Ctrl-C could be lost
+            while not stop.wait(0.2):
+                pass
         print("\nstopping…", file=sys.stderr, flush=True)
         return 0
     finally:
