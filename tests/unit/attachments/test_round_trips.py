@@ -35,7 +35,7 @@ def calls(aws: Any) -> Iterator[Counter[str]]:
     def count(model: Any, **_: Any) -> None:
         counted[model.name] += 1
 
-    clients = (repository.client, review_queue.client, storage.client)
+    clients = (repository.client, review_queue.client, storage.client())
     for client in clients:
         client.meta.events.register("before-call", count)
     yield counted
