@@ -10,7 +10,8 @@ Two ways in:
   `pending_upload` and counted against the ticket's limit, the client POSTs the file straight to
   S3 under a policy that pins the key, the Content-Type and 1..size bytes, and the bucket's
   object-created event runs `check_upload`: it sniffs the stored bytes and marks the record
-  `available` or `rejected` (deleting the bytes).
+  `available` or `rejected` (deleting the bytes). A grant never used is marked `expired` and gives
+  its room back when a later write finds the ticket full (repository.reclaim_unused_uploads).
 
 This module brings the S3 client (helpdesk.storage): create/reply import it only for a multipart
 request, so a JSON request never pays for it. What only one path needs (sniffing, the multipart and
@@ -33,7 +34,7 @@ from helpdesk.errors import (
     UnsupportedMediaType,
 )
 from helpdesk.models import MAX_ATTACHMENT_BYTES as MAX_FILE_BYTES
-from helpdesk.models import Attachment, AttachmentStatus, Message, new_id, now
+from helpdesk.models import UPLOAD_EXPIRES_IN, Attachment, AttachmentStatus, Message, new_id, now
 from helpdesk.observability import logger
 from helpdesk.repository import Expectation
 
@@ -42,7 +43,6 @@ if TYPE_CHECKING:
     from helpdesk.multipart import UploadedFile
     from helpdesk.schemas import UploadGrant, UploadRequest
 
-UPLOAD_EXPIRES_IN = 300  # seconds a presigned POST may be used (and the object overwritten)
 DOWNLOAD_EXPIRES_IN = 60  # seconds a presigned GET works: the client follows the 302 at once
 _ID = re.compile(r"[0-9A-HJKMNP-TV-Z]{26}")  # ULIDs (helpdesk.models.new_id): anything else names nothing
 
@@ -172,9 +172,9 @@ def check_upload(bucket: str, key: str) -> AttachmentStatus | None:
         logger.info("not a presigned upload awaiting a check: ignored", extra={"bucket": bucket, "key": key})
         return None
     ticket_id, attachment = record.ticket_id, record.attachment
-    if attachment.status is AttachmentStatus.REJECTED:
-        storage.delete([key])  # uploaded again after its rejection: never kept
-        return AttachmentStatus.REJECTED
+    if attachment.status in (AttachmentStatus.REJECTED, AttachmentStatus.EXPIRED):
+        storage.delete([key])  # uploaded again after its rejection, or after its grant expired: never kept
+        return attachment.status
     size = storage.size(key)
     if size is None:
         return None
@@ -230,6 +230,10 @@ def download_url(caller: Caller, ticket_id: str, attachment_id: str) -> str:
         raise AttachmentNotAvailable(
             f"Attachment {attachment_id} was rejected by the content check and can never be downloaded (409): "
             f"{attachment.rejection_reason or 'its content is not an allowed type.'}"
+        )
+    if attachment.status is AttachmentStatus.EXPIRED:
+        raise AttachmentNotAvailable(
+            f"Attachment {attachment_id} was never uploaded: its presigned upload expired (409). Ask for a new upload."
         )
     media_type = "text/plain; charset=utf-8" if attachment.content_type == "text/plain" else attachment.content_type
     key = storage.object_key(ticket_id, attachment_id)

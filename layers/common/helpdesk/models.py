@@ -75,11 +75,16 @@ class AttachmentStatus(StrEnum):
     PENDING_UPLOAD = "pending_upload"
     AVAILABLE = "available"
     REJECTED = "rejected"
+    EXPIRED = "expired"  # a presigned upload never used: it gave its room back
 
 
 MAX_ATTACHMENTS_PER_TICKET = 20  # SPEC §4
 MAX_ATTACHMENTS_PER_MESSAGE = 3
 MAX_ATTACHMENT_BYTES = 10 * 1024 * 1024
+UPLOAD_EXPIRES_IN = 300  # seconds a presigned POST may be used (and the object overwritten)
+# An unused upload grant gives its room back only this long after it was granted: its policy has
+# expired, and an upload S3 accepted just before that has been delivered and checked.
+UNUSED_UPLOAD_RECLAIMED_AFTER = UPLOAD_EXPIRES_IN + 15 * 60
 
 
 def new_id() -> str:

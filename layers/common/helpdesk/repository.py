@@ -6,7 +6,8 @@ Layout (one partition per ticket, so a whole conversation is one Query):
   TICKET#<id> / MSG#<msg id>     a message
   TICKET#<id> / ATT#<att id>     an attachment's record (its bytes: helpdesk.storage); the ticket item
                                  counts them (`attachment_count`), so the 20-per-ticket limit is a
-                                 condition of the same transaction
+                                 condition of the same transaction; rejected uploads and upload
+                                 grants never used (reclaimed when the limit is reached) give room back
   ORG#<org>   / MEMBER#<user>    a member of an org: email, notification preference
   REVIEW#<id> / REVIEW           an AI review of a draft (POST /v1/tickets/review); expires (ttl)
   NOTIFIED#<stream event id> / <recipient>   a mail the notifier sent (or is sending) for one stream
@@ -21,6 +22,7 @@ Every read and conditional write of a customer is limited to the caller's org.""
 
 import json
 import time
+from datetime import UTC, datetime, timedelta
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
@@ -43,6 +45,7 @@ from helpdesk.errors import (
 )
 from helpdesk.models import (
     MAX_ATTACHMENTS_PER_TICKET,
+    UNUSED_UPLOAD_RECLAIMED_AFTER,
     Attachment,
     AttachmentStatus,
     Conversation,
@@ -255,6 +258,7 @@ def _conditional_update(
 
 
 def _transact(items: list[dict[str, Any]], expected: Expectation) -> None:
+    reclaimed = False
     for attempt in range(TRANSACTION_ATTEMPTS):
         try:
             with _refused_as(expected):
@@ -262,6 +266,10 @@ def _transact(items: list[dict[str, Any]], expected: Expectation) -> None:
             return
         except _TransactionConflict:
             time.sleep(0.02 * (attempt + 1))
+        except AttachmentLimitReached:
+            if reclaimed or not reclaim_unused_uploads(expected.ticket_id):
+                raise
+            reclaimed = True  # room was given back: the same write, once more
     raise Conflict(f"Ticket {expected.ticket_id} is being changed by someone else right now; retry.")
 
 
@@ -842,6 +850,60 @@ def add_attachments(
     _transact([{"Update": update}, *({"Put": {"TableName": TABLE, "Item": item}} for item in records)], expected)
 
 
+def reclaim_unused_uploads(ticket_id: str) -> int:
+    """Mark the ticket's upload grants that were never used `expired` and give their room back, in
+    one transaction (each only while still pending). Run only when a write finds the ticket full, so
+    no other request pays for it. How many were reclaimed."""
+    cutoff = datetime.now(UTC) - timedelta(seconds=UNUSED_UPLOAD_RECLAIMED_AFTER)
+    response = client.query(
+        TableName=TABLE,
+        KeyConditionExpression="pk = :pk AND begins_with(sk, :attachment)",
+        FilterExpression="#status = :pending AND created_at < :cutoff",
+        ExpressionAttributeNames={"#status": "status"},
+        ExpressionAttributeValues={
+            ":pk": {"S": f"TICKET#{ticket_id}"},
+            ":attachment": {"S": "ATT#"},
+            ":pending": {"S": AttachmentStatus.PENDING_UPLOAD.value},
+            ":cutoff": {"S": cutoff.isoformat(timespec="milliseconds").replace("+00:00", "Z")},
+        },
+        ProjectionExpression="sk",
+        ConsistentRead=True,
+    )  # at most 20 records of one partition: one page
+    unused = [item["sk"]["S"] for item in response["Items"]]
+    if not unused:
+        return 0
+    expire = [
+        {
+            "Update": {
+                "TableName": TABLE,
+                "Key": {"pk": {"S": f"TICKET#{ticket_id}"}, "sk": {"S": sk}},
+                "UpdateExpression": "SET #status = :expired",
+                "ConditionExpression": "#status = :pending",
+                "ExpressionAttributeNames": {"#status": "status"},
+                "ExpressionAttributeValues": {
+                    ":expired": {"S": AttachmentStatus.EXPIRED.value},
+                    ":pending": {"S": AttachmentStatus.PENDING_UPLOAD.value},
+                },
+            }
+        }
+        for sk in unused
+    ]
+    room = {
+        "TableName": TABLE,
+        "Key": ticket_key(ticket_id),
+        "UpdateExpression": "SET attachment_count = attachment_count - :reclaimed",
+        "ConditionExpression": "attachment_count >= :reclaimed",
+        "ExpressionAttributeValues": {":reclaimed": {"N": str(len(unused))}},
+    }
+    try:
+        client.transact_write_items(TransactItems=[{"Update": room}, *expire])
+    except ClientError as exc:
+        if exc.response["Error"]["Code"] == "TransactionCanceledException":
+            return 0  # one was used or reclaimed meanwhile: the caller's limit stands
+        raise
+    return len(unused)
+
+
 def get_attachment(ticket_id: str, attachment_id: str, org_id: str | None, include_internal: bool) -> Attachment:
     """An attachment's record, read with its ticket (one BatchGetItem) so the caller's org decides:
     another org's ticket, or a customer asking for an internal note's file, is not found."""
@@ -898,13 +960,15 @@ def settle_attachment(
     size: int,
     reason: str | None = None,
 ) -> bool:
-    """Record the check's verdict; False when the record is gone or was already rejected (final).
-    A rejection gives the ticket its room back, in the same transaction."""
+    """Record the check's verdict; False when the record is gone, or was already rejected or expired
+    (both final, their room already given back). A rejection gives the ticket its room back, in the
+    same transaction."""
     values: dict[str, Any] = {
         ":status": {"S": status.value},
         ":content_type": {"S": content_type},
         ":size": {"N": str(size)},
         ":rejected": {"S": AttachmentStatus.REJECTED.value},
+        ":expired": {"S": AttachmentStatus.EXPIRED.value},
     }
     expression = "SET #status = :status, content_type = :content_type, #size = :size"
     if reason is not None:
@@ -916,7 +980,7 @@ def settle_attachment(
         "TableName": TABLE,
         "Key": attachment_key(ticket_id, attachment_id),
         "UpdateExpression": expression,
-        "ConditionExpression": "attribute_exists(pk) AND #status <> :rejected",
+        "ConditionExpression": "attribute_exists(pk) AND #status <> :rejected AND #status <> :expired",
         "ExpressionAttributeNames": {"#status": "status", "#size": "size"},
         "ExpressionAttributeValues": values,
     }

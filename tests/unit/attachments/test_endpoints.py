@@ -5,16 +5,19 @@ from __future__ import annotations
 
 import base64
 import json
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
+import boto3
 import pytest
 from urllib3 import encode_multipart_formdata
 
+from helpdesk import repository
 from helpdesk.attachments import content_disposition
 from tests.support import ACME_ADMIN, ACME_USER, GLOBEX_USER, SUPPORT, event, invoke
 from tests.unit.attachments.support import (
+    BUCKET,
     attachment_items,
     create,
     download,
@@ -23,6 +26,7 @@ from tests.unit.attachments.support import (
     multipart,
     presign,
     reply,
+    run_check,
     stored_keys,
     view,
 )
@@ -259,6 +263,69 @@ def test_a_reply_that_would_pass_the_limit_is_refused_whole(aws) -> None:
     assert len(view(ticket["id"])["attachments"]) == 19
     # But one more still fits
     assert reply(ticket["id"], [("a.log", LOG, "text/plain")]).status == 201
+
+
+def granted_minutes_ago(ticket_id: str, attachment_id: str, minutes: int) -> None:
+    """Let time pass for an upload grant: its record as it would be `minutes` after it was granted."""
+    at = (datetime.now(UTC) - timedelta(minutes=minutes)).isoformat(timespec="milliseconds").replace("+00:00", "Z")
+    boto3.client("dynamodb").update_item(
+        TableName=repository.TABLE,
+        Key=repository.attachment_key(ticket_id, attachment_id),
+        UpdateExpression="SET created_at = :at",
+        ExpressionAttributeValues={":at": {"S": at}},
+    )
+
+
+def full_ticket_with_two_grants() -> tuple[str, list[str]]:
+    """A ticket with 18 inline files and 2 presigned upload grants: 20, full."""
+    ticket = create([(f"f{i}.log", LOG, "text/plain") for i in range(3)])
+    for _ in range(5):
+        assert reply(ticket["id"], [(f"r{i}.log", LOG, "text/plain") for i in range(3)]).status == 201
+    grants = [presign(ticket["id"]).json()["attachment_id"] for _ in range(2)]
+    return ticket["id"], grants
+
+
+def test_upload_grants_never_used_give_their_room_back_once_expired(aws) -> None:
+    # Given a full ticket whose two upload grants were never used, 21 minutes ago
+    ticket_id, grants = full_ticket_with_two_grants()
+    for grant in grants:
+        granted_minutes_ago(ticket_id, grant, 21)
+
+    # When another file comes
+    response = reply(ticket_id, [("one-more.log", LOG, "text/plain")])
+
+    # Then it fits: the unused grants expired and gave their room back (and only theirs)
+    assert response.status == 201, response
+    statuses = {a["id"]: a["status"] for a in view(ticket_id)["attachments"]}
+    assert [statuses[grant] for grant in grants] == ["expired", "expired"]
+    assert sorted(statuses.values()).count("available") == 19
+    assert presign(ticket_id).status == 201  # 20 again
+    assert presign(ticket_id).status == 409
+    # An expired grant is never downloadable, and bytes arriving for it late are not kept
+    late = download(ticket_id, grants[0])
+    assert late.status == 409
+    assert "expired" in late.json()["detail"]
+    boto3.client("s3").put_object(Bucket=BUCKET, Key=key_of(ticket_id, grants[0]), Body=LOG)
+    run_check(key_of(ticket_id, grants[0]))
+    assert key_of(ticket_id, grants[0]) not in stored_keys()
+    assert {a["id"]: a["status"] for a in view(ticket_id)["attachments"]}[grants[0]] == "expired"
+
+
+def test_grants_still_usable_or_used_keep_their_room(aws) -> None:
+    # Given a full ticket: one grant 10 minutes old (its upload may still be on its way), and one
+    # used long ago (uploaded and checked)
+    ticket_id, (recent, used) = full_ticket_with_two_grants()
+    granted_minutes_ago(ticket_id, recent, 10)
+    boto3.client("s3").put_object(Bucket=BUCKET, Key=key_of(ticket_id, used), Body=LOG)
+    run_check(key_of(ticket_id, used))
+    granted_minutes_ago(ticket_id, used, 60)
+
+    # Then the ticket stays full
+    response = reply(ticket_id, [("one-more.log", LOG, "text/plain")])
+    assert response.status == 409
+    assert response.json()["title"] == "Attachment limit reached"
+    statuses = {a["id"]: a["status"] for a in view(ticket_id)["attachments"]}
+    assert (statuses[recent], statuses[used]) == ("pending_upload", "available")
 
 
 def test_files_for_a_closed_ticket_are_409_and_leave_nothing(aws) -> None:
