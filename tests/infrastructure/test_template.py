@@ -26,14 +26,19 @@ PERMISSIONS: dict[str, dict[str, set[str]]] = {
     },
     "ListTicketsFunction": {"dynamodb:Query": {"Table/index"}},
     "GetTicketFunction": {"dynamodb:Query": {"Table"}},
-    "UpdateTicketFunction": {f"dynamodb:{a}": {"Table"} for a in ("PutItem", "UpdateItem", "GetItem", "DeleteItem")},
+    "UpdateTicketFunction": {
+        **{f"dynamodb:{a}": {"Table"} for a in ("PutItem", "UpdateItem", "GetItem", "DeleteItem")},
+        "sqs:SendMessage": {"ReviewQueue"},  # an edited subject is indexed again
+    },
     "ReplyTicketFunction": {
         **{f"dynamodb:{a}": {"Table"} for a in ("PutItem", "UpdateItem", "GetItem", "DeleteItem")},
+        "dynamodb:Query": {"Table"},  # a full ticket's unused upload grants (reclaim_unused_uploads)
         "s3:PutObject": {"AttachmentsBucket"},
         "s3:DeleteObject": {"AttachmentsBucket"},
     },
     "UploadAttachmentFunction": {
         **{f"dynamodb:{a}": {"Table"} for a in ("PutItem", "UpdateItem", "GetItem", "DeleteItem")},
+        "dynamodb:Query": {"Table"},  # a full ticket's unused upload grants (reclaim_unused_uploads)
         "s3:PutObject": {"AttachmentsBucket"},  # inline files, and the presigned POSTs it signs
         "s3:DeleteObject": {"AttachmentsBucket"},
     },

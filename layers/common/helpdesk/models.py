@@ -186,9 +186,10 @@ class Member(Model):
 
 
 class ReviewJob(Model):
-    """A message on the review queue: review a ticket, or a draft (POST /v1/tickets/review)."""
+    """A message on the review queue: review a ticket, or a draft (POST /v1/tickets/review), or
+    index a ticket (filed from a review, or its subject edited)."""
 
-    kind: str  # "ticket" | "draft"
+    kind: str  # "ticket" | "draft" | "index"
     org_id: str
     ticket_id: str | None = None
     review_id: str | None = None

@@ -22,10 +22,10 @@ Every read and conditional write of a customer is limited to the caller's org.""
 
 import json
 import time
-from datetime import UTC, datetime, timedelta
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import boto3

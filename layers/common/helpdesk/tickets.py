@@ -20,12 +20,15 @@ from helpdesk.models import (
     Conversation,
     Member,
     Message,
+    ReviewJob,
+    ReviewStatus,
     Severity,
     Status,
     Ticket,
     now,
     stamp,
 )
+from helpdesk.observability import logger
 from helpdesk.repository import Changes, Expectation, TicketQuery
 from helpdesk.status import can_support_set
 
@@ -121,7 +124,23 @@ def update_ticket(caller: Caller, ticket_id: str, update: "TicketUpdate", versio
         else:
             changes.values[name] = value.value if hasattr(value, "value") else value
     expected = Expectation(ticket_id, caller.scope(), version=version)
-    return repository.update_ticket(expected, changes, at=now())
+    ticket = repository.update_ticket(expected, changes, at=now())
+    if "subject" in requested and ticket.review.status is not ReviewStatus.PENDING:
+        _reindex(ticket)
+    return ticket
+
+
+def _reindex(ticket: Ticket) -> None:
+    """A reviewed ticket's new subject: index it again (the reviewer's `index` job), so later drafts
+    find it by what it now says. A pending review indexes the subject it reads then. The edit has
+    landed; a queue outage loses only this refresh, so it is logged, not answered with a 5xx.
+    Only a subject edit pays for the SQS client: imported here."""
+    from helpdesk import review_queue
+
+    try:
+        review_queue.enqueue(ReviewJob(kind="index", org_id=ticket.org_id, ticket_id=ticket.id))
+    except Exception:
+        logger.exception("could not queue the duplicate index refresh", extra={"ticket_id": ticket.id})
 
 
 @contextmanager

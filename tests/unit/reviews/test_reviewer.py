@@ -163,3 +163,52 @@ def test_secrets_in_a_ticket_never_reach_the_review(aws, sqs_messages) -> None:
         TableName="helpdesk-table", Key={"pk": {"S": f"TICKET#{ticket['id']}"}, "sk": {"S": "TICKET"}}
     )
     assert "AKIAIOSFODNN7EXAMPLE" not in item["Item"]["dup_snippet"]["S"]
+
+
+def postings_of(ticket_id: str) -> set[str]:
+    """The duplicate-index keys the ticket is posted under."""
+    from helpdesk import duplicate_index
+
+    table = boto3.client("dynamodb", region_name="eu-west-1")
+    items = table.scan(TableName="helpdesk-table", FilterExpression="begins_with(pk, :dup)",
+                       ExpressionAttributeValues={":dup": {"S": "DUPIDX#acme#"}})["Items"]  # fmt: skip
+    return {
+        item["pk"]["S"].removeprefix("DUPIDX#acme#")
+        for item in items
+        if ticket_id in item["ticket_ids"]["SS"] and item["sk"] == duplicate_index.postings_key("acme", "x")["sk"]
+    }
+
+
+def patch(ticket_id: str, body: dict[str, Any]) -> None:
+    sample = event("update_ticket", path={"ticket_id": ticket_id}, body=body, headers={"if-match": "*"})
+    response = invoke("update_ticket", sample)
+    assert response.status == 200, response
+
+
+def test_an_edited_subject_is_indexed_again(aws, sqs_messages) -> None:
+    from helpdesk.review.similarity import index_entry
+
+    # Given a reviewed (so indexed) ticket
+    ticket = file(OOM, subject="checkout pods restarting")
+    run_reviewer(sqs_messages())
+    new_subject = "Ingress TLS certificate renewal failing for checkout gateway"
+    assert not set(index_entry(new_subject, OOM).keys) <= postings_of(ticket["id"])
+    # When its subject is edited (other fields queue nothing)
+    patch(ticket["id"], {"severity": "low"})
+    assert sqs_messages() == []
+    patch(ticket["id"], {"subject": new_subject})
+    jobs = sqs_messages()
+    assert jobs == [{"kind": "index", "org_id": "acme", "ticket_id": ticket["id"], "review_id": None}]
+    assert run_reviewer(jobs) == {"batchItemFailures": []}
+    # Then it is posted under the keys of what it now says, and its signature is the new one
+    assert set(index_entry(new_subject, OOM).keys) <= postings_of(ticket["id"])
+    item = boto3.client("dynamodb", region_name="eu-west-1").get_item(
+        TableName="helpdesk-table", Key={"pk": {"S": f"TICKET#{ticket['id']}"}, "sk": {"S": "TICKET"}}
+    )["Item"]
+    assert item["dup_signature"]["S"] == index_entry(new_subject, OOM).signature
+
+
+def test_a_subject_edited_before_the_review_is_indexed_by_the_review(aws, sqs_messages) -> None:
+    ticket = file(OOM, subject="checkout pods restarting")
+    patch(ticket["id"], {"subject": "checkout pods OOMKilled"})
+    assert [job["kind"] for job in sqs_messages()] == ["ticket"]  # only the review the create queued
