@@ -34,6 +34,24 @@ from moto import mock_aws
 from local import template
 
 
+@pytest.fixture(scope="session", autouse=True)
+def iam_enforced() -> Iterator[None]:
+    """moto allows every call: the functions' template roles are enforced here instead."""
+    from tests import iam
+
+    with iam.enforced():
+        yield
+
+
+@pytest.fixture(autouse=True)
+def no_call_beyond_a_role() -> Iterator[None]:
+    from tests import iam
+
+    iam.violations.clear()
+    yield
+    assert not iam.violations, "AWS calls the template's roles do not allow:\n" + "\n".join(iam.violations)
+
+
 @pytest.fixture
 def aws() -> Iterator[template.Stack]:
     """A fresh moto account holding the template's table, queues and bucket."""

@@ -41,7 +41,19 @@ def load_function(name: str) -> ModuleType:
     module = importlib.util.module_from_spec(spec)
     sys.modules[module_name] = module
     spec.loader.exec_module(module)
+    module.lambda_handler = _as_function(name, module.lambda_handler)
     return module
+
+
+def _as_function(name: str, handler: Any) -> Any:
+    """The handler, its AWS calls checked against the function's role (tests.iam)."""
+    from tests import iam
+
+    def handle(event: Any, context: Any) -> Any:
+        with iam.as_function(name):
+            return handler(event, context)
+
+    return handle
 
 
 def event(

@@ -10,6 +10,7 @@ from typing import Any
 import pytest
 
 from local.template import ROOT
+from tests.iam import resource_names
 
 FUNCTION = "AWS::Serverless::Function"
 
@@ -100,27 +101,6 @@ def declared_routes(code_uri: str) -> set[str]:
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
     return set(module.api.routes)
-
-
-def resource_names(resource: Any) -> set[str]:
-    """The logical ids a policy statement's Resource refers to ("Table", "Table/index", …)."""
-    found: set[str] = set()
-    items = resource if isinstance(resource, list) else [resource]
-    for item in items:
-        if isinstance(item, dict) and "Fn::GetAtt" in item:
-            found.add(item["Fn::GetAtt"][0])
-        elif isinstance(item, dict) and "Fn::Sub" in item:
-            text = item["Fn::Sub"] if isinstance(item["Fn::Sub"], str) else item["Fn::Sub"][0]
-            names = [ref.split(".", 1)[0] for ref in re.findall(r"\$\{([^}]+)\}", text) if not ref.startswith("AWS::")]
-            if not names:
-                found.add(text)  # an ARN pattern of pseudo parameters only
-            else:
-                found.add(f"{names[0]}/index" if "/index/" in text else names[0])
-        elif isinstance(item, dict) and "Ref" in item:
-            found.add(item["Ref"])
-        else:
-            found.add(str(item))
-    return found
 
 
 def granted(cfn: dict[str, Any], function: str) -> dict[str, set[str]]:
