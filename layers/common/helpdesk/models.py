@@ -92,15 +92,20 @@ def new_id() -> str:
     return str(ULID())
 
 
+def timestamp(at: datetime) -> str:
+    """How the API writes a time: UTC, milliseconds, `Z` (so stored times sort as strings)."""
+    return at.isoformat(timespec="milliseconds").replace("+00:00", "Z")
+
+
 def now() -> str:
-    return datetime.now(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
+    return timestamp(datetime.now(UTC))
 
 
 def stamp() -> tuple[str, str]:
     """An id and its creation time from one clock reading, to the same millisecond: a message's
     place in its conversation (its id) and its created_at never disagree."""
     at = datetime.now(UTC)
-    return str(ULID.from_datetime(at)), at.isoformat(timespec="milliseconds").replace("+00:00", "Z")
+    return str(ULID.from_datetime(at)), timestamp(at)
 
 
 class Model(BaseModel):

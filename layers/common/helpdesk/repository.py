@@ -57,6 +57,7 @@ from helpdesk.models import (
     Ticket,
     TicketReview,
     now,
+    timestamp,
 )
 from helpdesk.settings import settings
 from helpdesk.status import after_customer_reply, after_review
@@ -864,19 +865,19 @@ def reclaim_unused_uploads(ticket_id: str) -> int:
             ":pk": {"S": f"TICKET#{ticket_id}"},
             ":attachment": {"S": "ATT#"},
             ":pending": {"S": AttachmentStatus.PENDING_UPLOAD.value},
-            ":cutoff": {"S": cutoff.isoformat(timespec="milliseconds").replace("+00:00", "Z")},
+            ":cutoff": {"S": timestamp(cutoff)},
         },
-        ProjectionExpression="sk",
+        ProjectionExpression="id",
         ConsistentRead=True,
     )  # at most 20 records of one partition: one page
-    unused = [item["sk"]["S"] for item in response["Items"]]
+    unused = [item["id"]["S"] for item in response["Items"]]
     if not unused:
         return 0
     expire = [
         {
             "Update": {
                 "TableName": TABLE,
-                "Key": {"pk": {"S": f"TICKET#{ticket_id}"}, "sk": {"S": sk}},
+                "Key": attachment_key(ticket_id, attachment_id),
                 "UpdateExpression": "SET #status = :expired",
                 "ConditionExpression": "#status = :pending",
                 "ExpressionAttributeNames": {"#status": "status"},
@@ -886,7 +887,7 @@ def reclaim_unused_uploads(ticket_id: str) -> int:
                 },
             }
         }
-        for sk in unused
+        for attachment_id in unused
     ]
     room = {
         "TableName": TABLE,

@@ -38,7 +38,7 @@ def client() -> Any:
     return boto3.client("s3", config=Config(signature_version="s3v4", s3={"addressing_style": "virtual"}))
 
 
-def bucket_url() -> str:
+def _bucket_url() -> str:
     endpoint = os.environ.get("AWS_ENDPOINT_URL_S3") or os.environ.get("AWS_ENDPOINT_URL")
     if endpoint:
         return f"{endpoint.rstrip('/')}/{BUCKET}"
@@ -107,7 +107,7 @@ def presigned_post(key: str, content_type: str, max_bytes: int, expires_in: int)
         {"bucket": BUCKET},
         {"key": key},
     ]
-    request = AWSRequest(method="POST", url=f"{bucket_url()}/")
+    request = AWSRequest(method="POST", url=f"{_bucket_url()}/")
     request.context["s3-presign-post-fields"] = fields
     request.context["s3-presign-post-policy"] = {"expiration": expiration, "conditions": conditions}
     S3SigV4PostAuth(_credentials(), "s3", _region()).add_auth(request)
@@ -121,7 +121,7 @@ def presigned_get(key: str, content_type: str, disposition: str, expires_in: int
         "response-content-disposition": disposition,
         "response-content-type": content_type,
     }
-    request = AWSRequest(method="GET", url=f"{bucket_url()}/{quote(key, safe='/~')}", params=params)
+    request = AWSRequest(method="GET", url=f"{_bucket_url()}/{quote(key, safe='/~')}", params=params)
     S3SigV4QueryAuth(_credentials(), "s3", _region(), expires=expires_in).add_auth(request)
     url: str = request.url
     return url

@@ -15,6 +15,7 @@ from urllib3 import encode_multipart_formdata
 
 from helpdesk import repository
 from helpdesk.attachments import content_disposition
+from helpdesk.models import timestamp
 from tests.support import ACME_ADMIN, ACME_USER, GLOBEX_USER, SUPPORT, event, invoke
 from tests.unit.attachments.support import (
     BUCKET,
@@ -267,7 +268,7 @@ def test_a_reply_that_would_pass_the_limit_is_refused_whole(aws) -> None:
 
 def granted_minutes_ago(ticket_id: str, attachment_id: str, minutes: int) -> None:
     """Let time pass for an upload grant: its record as it would be `minutes` after it was granted."""
-    at = (datetime.now(UTC) - timedelta(minutes=minutes)).isoformat(timespec="milliseconds").replace("+00:00", "Z")
+    at = timestamp(datetime.now(UTC) - timedelta(minutes=minutes))
     boto3.client("dynamodb").update_item(
         TableName=repository.TABLE,
         Key=repository.attachment_key(ticket_id, attachment_id),
