@@ -51,6 +51,21 @@ def resources(kind: str, template: dict[str, Any] | None = None) -> dict[str, di
     return {name: res for name, res in template["Resources"].items() if res["Type"] == kind}
 
 
+def policy_statements(function: dict[str, Any], template: dict[str, Any] | None = None) -> list[dict[str, Any]]:
+    """The statements a function's role is granted: its inline `Policies` statements and those of the
+    template's managed policies it names (`- !Ref SomePolicy`)."""
+    template = template or load()
+    statements: list[dict[str, Any]] = []
+    for policy in function["Properties"].get("Policies", []):
+        if isinstance(policy, dict) and "Ref" in policy:
+            managed = template["Resources"][policy["Ref"]]
+            assert managed["Type"] == "AWS::IAM::ManagedPolicy", policy
+            statements += managed["Properties"]["PolicyDocument"]["Statement"]
+        elif isinstance(policy, dict):
+            statements += policy.get("Statement", [])
+    return statements
+
+
 @dataclass
 class Stack:
     """Physical names of the resources created from the template."""

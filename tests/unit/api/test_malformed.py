@@ -9,7 +9,7 @@ from typing import Any
 
 import pytest
 
-from helpdesk.http import MAX_JSON_BYTES
+from helpdesk.api.http import MAX_JSON_BYTES
 from tests.support import ACME_USER, Response, event, invoke
 from tests.unit.api.helpers import (
     assert_problem,

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from helpdesk import repository
-from helpdesk.models import ReviewStatus
+from helpdesk.domain.models import ReviewStatus
+from helpdesk.store import reviews as repository
 from tests.support import ACME_ADMIN, ACME_USER, GLOBEX_USER, SUPPORT, event, invoke
 
 RESULT = {
