@@ -21,6 +21,7 @@ class Settings(BaseModel):
     app_base_url: str = "https://support.example.com"
     review_engine: str = "builtin"
     bedrock_model_id: str = ""
+    cursor_key: str = ""
 
 
 @cache

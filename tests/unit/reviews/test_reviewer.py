@@ -262,3 +262,18 @@ def test_a_read_throttled_beyond_its_retries_fails_the_job_so_sqs_retries_it(aws
     assert run_reviewer(jobs) == {"batchItemFailures": []}
     # Then the ticket is reviewed
     assert conversation(ticket["id"])["status"] == "open"
+
+
+def test_a_ticket_closed_before_its_review_runs_gets_nothing_after_its_close(aws, sqs_messages) -> None:
+    # Given a ticket closed before the reviewer ran
+    ticket = file(OOM)
+    closed = invoke("close_ticket", event("close_ticket", path={"ticket_id": ticket["id"]}))
+    assert closed.status == 200
+    before = invoke("get_ticket", event("get_ticket", path={"ticket_id": ticket["id"]}))
+    # When the reviewer runs its job
+    assert run_reviewer(sqs_messages()) == {"batchItemFailures": []}
+    # Then nothing landed: no ai message, the close is the last word, and the ETag is the same
+    after = invoke("get_ticket", event("get_ticket", path={"ticket_id": ticket["id"]}))
+    assert after.headers["etag"] == before.headers["etag"]
+    assert [m["author"]["kind"] for m in after.json()["messages"]] == ["user", "system"]
+    assert after.json()["status"] == "closed"

@@ -1,32 +1,59 @@
-"""Opaque list cursors: where a page ended, bound to the partition (org or queue) it was read from."""
+"""Opaque list cursors: where a page ended, signed for the list and the caller it was issued to.
+
+A cursor is `<payload>.<mac>`: the payload is the page's last key (base64url JSON), the MAC an
+HMAC-SHA256 (truncated to 128 bits) of the payload together with what the cursor is bound to: the
+index and partition it was read from, the list's filters and the caller's scope (their org, or the
+support team). The key is the template's generated CursorSigningSecret (CURSOR_KEY). So a cursor
+the API did not issue, one changed by a single byte, or one replayed with other filters or by
+another org is a 400, and never reaches DynamoDB."""
 
 import base64
 import binascii
+import hashlib
+import hmac
 import json
 
-from helpdesk.domain.errors import MalformedRequest, NotFound
+from helpdesk.domain.errors import MalformedRequest
+from helpdesk.settings import settings
+
+MAC_BYTES = 16
 
 
-def encode(index: str, partition: str, key: dict[str, str]) -> str:
-    raw = json.dumps({"i": index, "p": partition, "k": key}, separators=(",", ":"), sort_keys=True)
-    return base64.urlsafe_b64encode(raw.encode()).decode().rstrip("=")
+def _b64(raw: bytes) -> str:
+    return base64.urlsafe_b64encode(raw).decode().rstrip("=")
 
 
-def decode(cursor: str, index: str, partition: str, org_of: str | None) -> dict[str, str]:
-    """The start key stored in `cursor`, checked against the query it is replayed with.
+def _unb64(text: str) -> bytes:
+    """Strict: only the one canonical spelling of the bytes (no padding, no spare bits) is taken."""
+    raw = base64.urlsafe_b64decode(text + "=" * (-len(text) % 4))
+    if _b64(raw) != text:
+        raise ValueError("not a canonical base64url text")
+    return raw
 
-    A cursor minted for another org's partition is 404, as its tickets would be; a cursor that
-    belongs to a different query (other filters) or was tampered with is 400."""
+
+def _mac(payload: str, binding: str) -> bytes:
+    key = settings().cursor_key.encode()
+    if not key:
+        raise RuntimeError("CURSOR_KEY is not set: the template gives it to the list function")
+    return hmac.new(key, f"{binding}\n{payload}".encode(), hashlib.sha256).digest()[:MAC_BYTES]
+
+
+def encode(key: dict[str, str], binding: str) -> str:
+    payload = _b64(json.dumps(key, separators=(",", ":"), sort_keys=True).encode())
+    return f"{payload}.{_b64(_mac(payload, binding))}"
+
+
+def decode(cursor: str, binding: str) -> dict[str, str]:
+    """The start key stored in `cursor`, if this API issued it for this `binding`; else a 400."""
+    refused = MalformedRequest(
+        "The cursor is not one this API returned for this list (same filters, same caller); start again without it."
+    )
+    payload, _, mac = cursor.partition(".")
     try:
-        data = json.loads(base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)))
-        key, cursor_partition, cursor_index = data["k"], data["p"], data["i"]
-        valid = isinstance(key, dict) and all(isinstance(v, str) for v in key.values())
-    except (ValueError, KeyError, TypeError, binascii.Error, UnicodeDecodeError) as exc:
-        raise MalformedRequest("The cursor is not one this API returned.") from exc
-    if not valid or not isinstance(cursor_partition, str):
-        raise MalformedRequest("The cursor is not one this API returned.")
-    if org_of is not None and cursor_partition.split("|")[0] != f"ORG#{org_of}":
-        raise NotFound("The cursor was not found.")
-    if cursor_index != index or cursor_partition != partition:
-        raise MalformedRequest("The cursor belongs to a list with other filters; start again without it.")
+        valid = hmac.compare_digest(_unb64(mac), _mac(payload, binding))
+        key = json.loads(_unb64(payload)) if valid else None
+    except (ValueError, binascii.Error, UnicodeDecodeError) as exc:
+        raise refused from exc
+    if not isinstance(key, dict) or not all(isinstance(v, str) for v in key.values()):
+        raise refused
     return key

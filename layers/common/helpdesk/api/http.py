@@ -29,7 +29,7 @@ from helpdesk.domain.errors import (
     UnsupportedMediaType,
 )
 from helpdesk.domain.identity import Caller
-from helpdesk.observability import instrumented
+from helpdesk.observability import instrumented, logger
 
 MULTIPART = "multipart/form-data"
 MAX_JSON_BYTES = 1024 * 1024  # 50,000 emoji \u-escaped (surrogate pairs) are ~600 KB
@@ -130,10 +130,24 @@ class Api:
             return self._dispatch(event).to_event()
         except HelpdeskError as exc:
             status, title = problems.status_of(exc)
-            return problem(status, title, exc.detail, exc.errors).to_event()
+            answer = problem(status, title, exc.detail, exc.errors)
+            if isinstance(exc, problems.RETRYABLE):
+                answer.headers["Retry-After"] = str(problems.RETRY_AFTER_SECONDS)
+            return answer.to_event()
         except ValidationError as exc:
             detail = "The request does not match the schema."
             return problem(422, "Invalid request", detail, field_errors(exc)).to_event()
+        except Exception:  # a bug, or AWS failing: our problem+json, never API Gateway's bare 500
+            request_id = event.get("requestContext", {}).get("requestId", "")
+            logger.exception("Unhandled error", extra={"route": event.get("routeKey"), "request_id": request_id})
+            body = problems.body(
+                500,
+                "Internal error",
+                "The request failed on our side; nothing may have been changed. Retry, and quote the "
+                "correlation id to support if it keeps failing.",
+                correlation_id=request_id,
+            )
+            return Response(500, body, problems.PROBLEM_JSON, {"Retry-After": "1"}).to_event()
 
     def _dispatch(self, event: dict[str, Any]) -> Response:
         declared = self.routes.get(event.get("routeKey", ""))

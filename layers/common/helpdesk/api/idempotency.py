@@ -12,6 +12,7 @@ from aws_lambda_powertools.utilities.idempotency import (
 )
 from aws_lambda_powertools.utilities.idempotency.exceptions import (
     IdempotencyAlreadyInProgressError,
+    IdempotencyPersistenceLayerError,
     IdempotencyValidationError,
 )
 from aws_lambda_powertools.utilities.typing import LambdaContext
@@ -19,6 +20,7 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 from helpdesk.api import problems
 from helpdesk.api.auth import caller_from_event
 from helpdesk.domain.errors import HelpdeskError
+from helpdesk.observability import logger
 from helpdesk.settings import settings
 from helpdesk.store.core import client
 
@@ -41,10 +43,27 @@ config = IdempotencyConfig(
 )
 
 
+class NotKept(Exception):
+    """A response a retry must not replay (a 5xx, or a refusal that says Retry-After): raised through
+    Powertools so it deletes the in-progress record instead of storing the response."""
+
+    def __init__(self, response: dict[str, Any]) -> None:
+        super().__init__(response.get("statusCode"))
+        self.response = response
+
+
+def kept(response: dict[str, Any]) -> bool:
+    headers = {name.lower() for name in response.get("headers") or {}}
+    return int(response.get("statusCode", 500)) < 500 and "retry-after" not in headers
+
+
 def idempotent_resolve(resolve: Any) -> Any:
     @idempotent_function(data_keyword_argument="request", config=config, persistence_store=persistence)
     def replayable(request: dict[str, Any], event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
-        return resolve(event, context)
+        response: dict[str, Any] = resolve(event, context)
+        if not kept(response):
+            raise NotKept(response)
+        return response
 
     def resolve_once(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
         headers = {name.lower(): value for name, value in (event.get("headers") or {}).items()}
@@ -67,13 +86,24 @@ def idempotent_resolve(resolve: Any) -> Any:
         config.register_lambda_context(context)
         try:
             return replayable(request=request, event=event, context=context)
+        except NotKept as refused:
+            return refused.response
+        except IdempotencyPersistenceLayerError:
+            logger.exception("Idempotency record unavailable")
+            unavailable = problems.response(
+                503, "Service busy", "The request could not be checked against earlier retries right now; retry."
+            )
+            unavailable["headers"]["Retry-After"] = str(problems.RETRY_AFTER_SECONDS)
+            return unavailable
         except IdempotencyValidationError:
             return problems.response(
                 422, "Idempotency-Key reused", "This Idempotency-Key was used with a different request."
             )
         except IdempotencyAlreadyInProgressError:
-            return problems.response(
+            busy = problems.response(
                 409, "Request in progress", "A request with this Idempotency-Key is still running; retry later."
             )
+            busy["headers"]["Retry-After"] = str(problems.RETRY_AFTER_SECONDS)
+            return busy
 
     return resolve_once

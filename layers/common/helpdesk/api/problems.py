@@ -22,8 +22,14 @@ STATUSES: dict[type[errors.HelpdeskError], tuple[int, str]] = {
     errors.PayloadTooLarge: (413, "Payload too large"),
     errors.UnsupportedMediaType: (415, "Unsupported media type"),
     errors.InvalidRequest: (422, "Invalid request"),
+    errors.TryAgain: (409, "Changed meanwhile, retry"),
+    errors.ReviewStillRunning: (409, "Review still running"),
     errors.Busy: (503, "Service busy"),
 }
+# Refusals that a retry of the same request may get past: answered with Retry-After, and never
+# stored by idempotency (a retry with the same Idempotency-Key runs again instead of replaying them).
+RETRYABLE = (errors.TryAgain, errors.Busy)
+RETRY_AFTER_SECONDS = 1
 
 
 def status_of(exc: errors.HelpdeskError) -> tuple[int, str]:

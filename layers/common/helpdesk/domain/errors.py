@@ -59,6 +59,16 @@ class Conflict(HelpdeskError):
     """The ticket's state does not allow it now."""
 
 
+class TryAgain(Conflict):
+    """The ticket was being changed by someone else at the same moment; nothing was written. A retry
+    (the same request) will most likely succeed."""
+
+
+class ReviewStillRunning(TryAgain):
+    def __init__(self, review_id: str) -> None:
+        super().__init__(f"Review {review_id} is still running; file it once it has completed.")
+
+
 class TicketClosed(Conflict):
     def __init__(self, ticket_id: str) -> None:
         super().__init__(f"Ticket {ticket_id} is closed; open a new ticket and reference this one.")

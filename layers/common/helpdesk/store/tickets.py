@@ -24,6 +24,7 @@ from helpdesk.domain.errors import (
     StaleVersion,
     TicketClosed,
     TicketNotFound,
+    TryAgain,
 )
 from helpdesk.domain.models import (
     MAX_ATTACHMENTS_PER_TICKET,
@@ -158,14 +159,14 @@ class Expectation:
             return MessageRaced()
         if self.attachments and attachment_records.count(old) + self.attachments > MAX_ATTACHMENTS_PER_TICKET:
             return AttachmentLimitReached(self.ticket_id, MAX_ATTACHMENTS_PER_TICKET, self.attachments)
-        return Conflict(f"Ticket {self.ticket_id} changed while it was written; retry.")
+        return TryAgain(f"Ticket {self.ticket_id} changed while it was written; retry.")
 
     def explain(self, index: int, old: Item | None) -> Exception:
         """The refusal of a write whose first item is the ticket's update (store.core.refusals)."""
         return (
             self.refusal(old)
             if index == 0
-            else Conflict(f"Ticket {self.ticket_id} changed while it was written; retry.")
+            else TryAgain(f"Ticket {self.ticket_id} changed while it was written; retry.")
         )
 
     def ticket_update(self, update: Update) -> dict[str, Any]:
@@ -191,7 +192,7 @@ def _transact(items: list[dict[str, Any]], expected: Expectation) -> None:
             if reclaimed or not attachment_records.reclaim_unused_uploads(expected.ticket_id):
                 raise
             reclaimed = True  # room was given back: the same write, once more
-    raise Conflict(f"Ticket {expected.ticket_id} is being changed by someone else right now; retry.")
+    raise TryAgain(f"Ticket {expected.ticket_id} is being changed by someone else right now; retry.")
 
 
 def _put(item: Item) -> dict[str, Any]:

@@ -7,7 +7,7 @@ from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from typing import TYPE_CHECKING
 
-from helpdesk.domain.errors import Conflict, Forbidden
+from helpdesk.domain.errors import Forbidden, TryAgain
 from helpdesk.domain.identity import Caller
 from helpdesk.domain.models import SYSTEM, Attachment, Conversation, Message, Status, stamp
 from helpdesk.store import tickets
@@ -63,7 +63,7 @@ def reply(caller: Caller, ticket_id: str, reply: "Reply", files: "Sequence[Uploa
                     record.model_copy(update={"message_id": message_id, "created_at": at}) for record in records
                 ]
                 message = message.model_copy(update={"id": message_id, "created_at": at, "attachments": list(records)})
-        raise Conflict(f"Ticket {ticket_id} is being changed by someone else right now; retry.")
+        raise TryAgain(f"Ticket {ticket_id} is being changed by someone else right now; retry.")
 
 
 def close(caller: Caller, ticket_id: str) -> "Closed":
@@ -84,4 +84,4 @@ def close(caller: Caller, ticket_id: str) -> "Closed":
         except MessageRaced:
             continue  # a message stamped after the note landed first: stamp the note again
         return Closed(id=ticket_id, status=Status.CLOSED, closed_at=note.created_at)
-    raise Conflict(f"Ticket {ticket_id} is being changed by someone else right now; retry.")
+    raise TryAgain(f"Ticket {ticket_id} is being changed by someone else right now; retry.")

@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING
 
 from helpdesk.adapters import queue
 from helpdesk.api.schemas import MAX_BODY_CHARS, MAX_PROPERTIES, TicketDraft
-from helpdesk.domain.errors import Conflict, InvalidRequest
+from helpdesk.domain.errors import InvalidRequest, ReviewStillRunning
 from helpdesk.domain.identity import Caller
 from helpdesk.domain.models import (
     AI_REVIEWER,
@@ -146,7 +146,7 @@ def file_reviewed(caller: Caller, draft: TicketDraft, review: Review, files: "Se
     """File an accepted review: the draft (with any overrides and answers) goes straight to `open`
     with the review attached and its findings as an `ai` message; then it is indexed for duplicates."""
     if review.status is ReviewStatus.PENDING:
-        raise Conflict(f"Review {review.review_id} is still running; file it once it has completed.")
+        raise ReviewStillRunning(review.review_id)
     result = review.result or {}
     body = with_answers(draft.body or review.draft.body, draft.answers)
     properties = {**review.draft.properties, **draft.properties}

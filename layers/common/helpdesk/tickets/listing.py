@@ -1,5 +1,7 @@
 """Lists of tickets (GET /v1/tickets): the caller's org's, newest first (the support team's: every org's)."""
 
+import json
+
 from helpdesk.api import cursor
 from helpdesk.api.schemas import ListParams, TicketPage
 from helpdesk.domain.errors import Forbidden
@@ -22,8 +24,21 @@ def list_tickets(caller: Caller, params: ListParams) -> TicketPage:
         words=words,
         limit=params.limit,
     )
-    where = tickets.plan(query)
-    start = cursor.decode(params.cursor, where.index, where.scope, caller.scope()) if params.cursor else None
+    binding = _binding(caller, query)
+    start = cursor.decode(params.cursor, binding) if params.cursor else None
     page = tickets.list_tickets(query, start)
-    next_cursor = cursor.encode(where.index, where.scope, page.last_key) if page.last_key else None
+    next_cursor = cursor.encode(page.last_key, binding) if page.last_key else None
     return TicketPage(items=page.tickets, next_cursor=next_cursor)
+
+
+def _binding(caller: Caller, query: TicketQuery) -> str:
+    """What a cursor of this list is bound to: where it is read, its filters and the caller's scope."""
+    where = tickets.plan(query)
+    filters = {
+        "statuses": sorted(query.statuses),
+        "category": query.category,
+        "severity": query.severity,
+        "cluster_id": query.cluster_id,
+        "words": query.words,
+    }
+    return json.dumps([where.index, where.scope, filters, caller.scope()], sort_keys=True)
