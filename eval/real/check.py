@@ -14,7 +14,8 @@ to the label mapping below re-applied to the raw labels, bodies non-empty and
 
 Spec targets (reported; a shortfall makes the exit status 1 unless --integrity-only):
 >= 400 issues, >= 80 duplicate pairs, >= 80 hard negatives, >= 250 category-labelled
-issues, test split: >= 35 pairs, >= 100 labelled issues, hard negatives in both splits,
+issues, test split: >= 35 pairs, >= 3 projects, >= 100 labelled issues; dev split: >= 30 pairs;
+hard negatives in both splits,
 pairs and labelled issues in both splits, dev share of issues 55-60 %.
 """
 from __future__ import annotations
@@ -156,6 +157,8 @@ def check_targets(st: dict) -> list[str]:
         ("hard negatives >= 80", a["hard_negatives"] >= 80, a["hard_negatives"]),
         ("category-labelled issues >= 250", a["category"] >= 250, a["category"]),
         ("test duplicate pairs >= 35", t["pairs"] >= 35, t["pairs"]),
+        ("dev duplicate pairs >= 30", d["pairs"] >= 30, d["pairs"]),
+        ("test projects >= 3", t["projects"] >= 3, t["projects"]),
         ("test labelled issues >= 100", t["category"] >= 100, t["category"]),
         ("duplicate pairs in both splits", d["pairs"] > 0 and t["pairs"] > 0, (d["pairs"], t["pairs"])),
         ("labelled issues in both splits", d["category"] > 0 and t["category"] > 0, (d["category"], t["category"])),
