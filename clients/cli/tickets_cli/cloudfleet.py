@@ -41,7 +41,12 @@ class CloudfleetCommand(TyperCommand):
     FIELDS: ClassVar[dict[str, str]] = {}
 
     def parse_args(self, ctx: Any, args: list[str]) -> list[str]:
-        rest = super().parse_args(ctx, self.translate(ctx, args))
+        try:
+            args = self.translate(ctx, args)
+        except typer.BadParameter:
+            if not ctx.resilient_parsing:  # shell completion parses half-typed lines: no errors there
+                raise
+        rest = super().parse_args(ctx, args)
         for param in self.params:  # `close-ticket ID,`: an ID never holds a comma
             value = ctx.params.get(param.name)
             if param.param_type_name == "argument" and isinstance(value, str):

@@ -18,7 +18,7 @@ from rich.text import Text
 
 from tickets_cli import config, render
 from tickets_cli.client import HelpdeskClient, Upload, normalise_api_url
-from tickets_cli.errors import ApiError, ConfigError, ReviewFailed
+from tickets_cli.errors import ConfigError, ReviewFailed, TicketsError
 
 if TYPE_CHECKING:
     from tickets_cli.state import Output, State
@@ -374,7 +374,7 @@ def _reader(client: HelpdeskClient) -> dict[str, Any] | None:
     """Who is reading (GET /v1/me), to word "waiting on …" for them; None if the API will not say."""
     try:
         return client.me()
-    except ApiError:
+    except TicketsError:
         return None
 
 
