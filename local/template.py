@@ -194,7 +194,7 @@ def _resolve(value: Any, values: dict[str, str], stack: Stack) -> str:
         return _DYNAMIC.sub(lambda match: stack.secrets.get(match.group(1), ""), substituted)
     if isinstance(value, dict) and "Fn::Join" in value:
         separator, parts = value["Fn::Join"]
-        return separator.join(_resolve(part, values, stack) for part in parts)
+        return separator.join(_resolve_list(parts, values, stack))
     if isinstance(value, dict) and "Fn::Select" in value:
         index, items = value["Fn::Select"]
         return _resolve_list(items, values, stack)[int(_resolve(index, values, stack))]

@@ -116,6 +116,16 @@ def operation(spec: RouteSpec, refs: dict[type[BaseModel], dict[str, Any]], sche
                 "schema": {"type": "string", "pattern": IF_MATCH},
             }
         )
+    if spec.conditional:
+        parameters.append(
+            {
+                "name": "If-None-Match",
+                "in": "header",
+                "required": False,
+                "description": "The ETag read before: 304 while nothing this caller can see has changed.",
+                "schema": {"type": "string", "minLength": 1},
+            }
+        )
     op: dict[str, Any] = {"operationId": spec.operation_id, "summary": spec.summary, "parameters": parameters}
     if spec.body is not None:
         content: dict[str, Any] = {"application/json": {"schema": refs[spec.body]}}
@@ -127,7 +137,13 @@ def operation(spec: RouteSpec, refs: dict[type[BaseModel], dict[str, Any]], sche
         ok["headers"] = {"Location": {"description": "Where to go (a short-lived URL)", "schema": {"type": "string"}}}
     if spec.response is not None:
         ok["content"] = {"application/json": {"schema": refs[spec.response]}}
+    if spec.conditional:
+        ok["headers"] = {
+            "ETag": {"description": "The ticket's version as this caller sees it", "schema": {"type": "string"}}
+        }
     responses = {str(spec.status): ok}
+    if spec.conditional:
+        responses["304"] = {"description": "Not modified (If-None-Match named the current ETag)"}
     for status in sorted({*spec.errors, 400, 422, 429, 500, 503}):
         responses[str(status)] = {
             "description": REASONS.get(status, "Error"),

@@ -1,6 +1,15 @@
 """GET /v1/tickets/{ticket_id}: the ticket with its whole conversation."""
 
-from helpdesk.api.http import Response, RouteSpec, etag, json_response, lambda_handler_for, make_api, route
+from helpdesk.api.http import (
+    Response,
+    RouteSpec,
+    etag,
+    json_response,
+    lambda_handler_for,
+    make_api,
+    not_modified,
+    route,
+)
 from helpdesk.domain.models import Conversation
 from helpdesk.tickets import conversation
 
@@ -16,11 +25,14 @@ api = make_api()
         "getTicket",
         response=Conversation,
         errors=(401, 403, 404),
+        conditional=True,
     ),
 )
 def get_ticket(ticket_id: str) -> Response:
-    ticket = conversation.get_conversation(api.caller(), ticket_id)
-    return json_response(200, ticket, {"ETag": etag(ticket.version)})
+    caller = api.caller()
+    ticket = conversation.get_conversation(caller, ticket_id)
+    tag = etag(ticket, caller)
+    return not_modified(api, tag) or json_response(200, ticket, {"ETag": tag})
 
 
 lambda_handler = lambda_handler_for(api)

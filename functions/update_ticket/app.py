@@ -30,8 +30,9 @@ api = make_api()
     ),
 )
 def update_ticket(ticket_id: str, body: TicketUpdate) -> Response:
-    ticket = changes.update_ticket(api.caller(), ticket_id, body, if_match_version(api))
-    return json_response(200, ticket, {"ETag": etag(ticket.version)})
+    caller = api.caller()
+    ticket = changes.update_ticket(caller, ticket_id, body, if_match_version(api))
+    return json_response(200, ticket, {"ETag": etag(ticket, caller)})
 
 
 lambda_handler = lambda_handler_for(api, idempotent=True)

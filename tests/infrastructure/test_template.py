@@ -50,6 +50,7 @@ PERMISSIONS: dict[str, dict[str, set[str]]] = {
     "CheckAttachmentFunction": {
         "dynamodb:GetItem": {"Table"},  # TICKET#* keys only
         "dynamodb:UpdateItem": {"Table"},
+        "dynamodb:PutItem": {"Table"},  # a rejection's timeline message (TICKET#* keys only)
         "s3:GetObject": {"AttachmentsBucket"},  # HeadObject and ranged reads
         "s3:DeleteObject": {"AttachmentsBucket"},  # rejected bytes
         "sqs:SendMessage": {"CheckAttachmentFailureQueue"},  # the async on-failure destination (SAM)

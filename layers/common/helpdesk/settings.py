@@ -22,6 +22,10 @@ class Settings(BaseModel):
     review_engine: str = "builtin"
     bedrock_model_id: str = ""
     cursor_key: str = ""
+    response_hours: str = ""  # "critical=1,4;high=4,8;medium=8,24;low=24,72": first and next response targets
+    auto_close_days: int = 7
+    event_bus_name: str = ""
+    cluster_context_function: str = ""  # a Lambda function name or ARN; empty: no cluster context
 
 
 @cache

@@ -3,13 +3,16 @@
 from __future__ import annotations
 
 import os
+from datetime import UTC, datetime
 from functools import cache
 from typing import Any
 
 import boto3
 
-from helpdesk.domain.models import AI_REVIEWER, Message, ReviewStatus, TicketReview, new_id, now
-from helpdesk.store import reviews, tickets
+from helpdesk.domain import lifecycle
+from helpdesk.domain.lifecycle import Outcome
+from helpdesk.domain.models import AI_REVIEWER, Message, ReviewStatus, Stamps, Ticket, TicketReview
+from helpdesk.store import tickets
 from local import template
 from tests.support import ACME_USER, Response, event, invoke
 
@@ -118,11 +121,14 @@ def list_all(claims: dict[str, Any] | None = None, **query: str) -> list[dict[st
 
 def mark_reviewed(ticket: dict[str, Any]) -> None:
     """What the reviewer does when its review is done: pending_review -> open."""
-    stored = tickets.find_ticket(ticket["id"])
-    assert stored is not None
-    review = TicketReview(status=ReviewStatus.COMPLETED, result={"summary": "reviewed"})
-    note = Message(id=new_id(), author=AI_REVIEWER, body="reviewed", created_at=now())
-    assert reviews.record_ticket_review(stored, review, "reviewed", note, {})
+
+    def act(stored: Ticket, stamps: Stamps) -> tuple[Outcome, None]:
+        note_id, at = stamps.next()
+        note = Message(id=note_id, author=AI_REVIEWER, body="reviewed", created_at=at)
+        changes = {"review": TicketReview(status=ReviewStatus.COMPLETED, result={"summary": "reviewed"})}
+        return lifecycle.reviewed(stored, changes, [note], datetime.now(UTC), stamps), None
+
+    tickets.change(ticket["id"], None, act)
 
 
 # ---------------------------------------------------------------- assertions and the table

@@ -179,7 +179,7 @@ def test_get_returns_the_conversation_with_an_etag_of_its_version(aws) -> None:
     body = response.json()
     assert body["version"] == 2
     assert response.headers["etag"] == '"2"'
-    assert [m["author"]["kind"] for m in body["messages"]] == ["user", "support"]
+    assert [m["author"]["kind"] for m in body["messages"]] == ["user", "support", "system"]  # + its status move
     assert body["attachments"] == []
 
 

@@ -98,7 +98,12 @@ def test_status_follows_who_wrote_last(aws, before: str, writer: str, after: str
     assert stored["status"] == after
     assert stored["waiting_on"] == WAITING_ON[after]
     assert stored["version"] == version + (0 if writer == "internal note" else 1)
-    assert stored["messages"][-1]["id"] == response.json()["id"]
+    written = [m for m in stored["messages"] if m["author"]["kind"] != "system"]
+    assert written[-1]["id"] == response.json()["id"]
+    # and a status it moved is in the timeline, right after the message that moved it
+    timeline = stored["messages"][stored["messages"].index(written[-1]) + 1 :]
+    moves = [(m["change"]["before"], m["change"]["after"]) for m in timeline]
+    assert moves == ([] if before == after else [(before, after)])
     # and lists by status agree
     listed = invoke("list_tickets", event("list_tickets", claims=SUPPORT, query={"status": after})).json()
     assert ticket["id"] in [item["id"] for item in listed["items"]]
@@ -221,7 +226,7 @@ def test_the_etag_of_get_is_a_valid_if_match(aws) -> None:
     assert conversation(ticket["id"])["severity"] == "high"
 
 
-@pytest.mark.parametrize("if_match", ["abc", '"abc"', '"1.5"', '"-1"', "", '""', "1,2"])
+@pytest.mark.parametrize("if_match", ["abc", '"abc"', '"1.5.6"', '"-1"', "", '""', "1,2"])
 def test_a_malformed_if_match_is_400(aws, if_match: str) -> None:
     # Given a ticket
     ticket = new_ticket()

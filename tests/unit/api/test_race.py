@@ -26,80 +26,72 @@ ROUNDS = 20
 REPLIES_PER_ROUND = 5
 
 
-def _message(args: tuple[Any, ...], kwargs: dict[str, Any]) -> Any:
-    return args[1] if len(args) > 1 else kwargs["message"]
-
-
 def _assert_the_close_is_last(ticket_id: str, closed: Response, accepted: list[str]) -> None:
-    """The conversation: the first message, the accepted replies, then the close's note."""
+    """The conversation: the first message, the accepted replies (with the timeline's status moves
+    between them), then the close's note."""
     messages = conversation(ticket_id, SUPPORT)["messages"]
     closed_at = closed.json()["closed_at"]
     order = [(m["id"], m["created_at"], m["author"]["kind"], m["body"][:12]) for m in messages]
     assert messages[-1]["author"]["kind"] == "system", order
+    assert messages[-1]["change"]["after"] == "closed", order
     assert messages[-1]["created_at"] == closed_at
-    assert sorted(m["id"] for m in messages[1:-1]) == sorted(accepted), order
+    replies = [m["id"] for m in messages[1:-1] if m["author"]["kind"] != "system"]
+    assert sorted(replies) == sorted(accepted), order
     assert all(m["created_at"] <= closed_at for m in messages), order
+    assert [m["id"] for m in messages] == sorted(m["id"] for m in messages), order
+
+
+def _is_close(outcome: Any) -> bool:
+    return any(m.change is not None and m.change.after == "closed" for m in outcome.messages)
 
 
 # ---------------------------------------------------------------- chosen interleavings
 
 
 def test_a_reply_committed_while_a_close_is_in_flight_stays_before_it(aws, monkeypatch) -> None:
-    # Given a ticket, and a close that is interrupted between stamping its system message and writing
-    # it, by a reply that stamps itself and commits
+    # Given a ticket, and a close that is interrupted between reading the ticket and writing its
+    # outcome, by a reply that reads, stamps itself and commits
     ticket = new_ticket()
-    close_ticket = repository.close_ticket
+    write = repository.write
     interleaved: list[Response] = []
 
-    def close_after_a_reply(*args: Any, **kwargs: Any) -> None:
-        if not interleaved:
-            time.sleep(0.002)
+    def close_after_a_reply(before: Any, outcome: Any, extra: Any = None) -> None:
+        if _is_close(outcome) and not interleaved:
             interleaved.append(reply(ticket["id"], "sneaked in", ACME_USER))
-        close_ticket(*args, **kwargs)
+        write(before, outcome, extra)
 
-    monkeypatch.setattr(repository, "close_ticket", close_after_a_reply)
+    monkeypatch.setattr(repository, "write", close_after_a_reply)
     # When the close completes
     closed = close(ticket["id"], ACME_ADMIN)
-    # Then both succeed, and the reply is in the conversation before the close's system message
+    # Then both succeed (the close read again), and the reply is before the close's system message
     assert interleaved[0].status == 201, interleaved[0]
     assert closed.status == 200, closed
     _assert_the_close_is_last(ticket["id"], closed, [interleaved[0].json()["id"]])
 
 
-def test_a_late_write_of_an_early_reply_does_not_let_the_close_jump_a_later_reply(aws, monkeypatch) -> None:
-    # Given a ticket; an "early" reply that has stamped itself but is slow to write; and a close that,
-    # once stamped, is overtaken by a "late" reply (stamped after the close) and then by the early write
-    # (were the early write to set the ticket's last activity back, the close would not see the late one)
+def test_a_reply_read_before_a_close_but_written_after_it_is_refused(aws, monkeypatch) -> None:
+    # Given a ticket, and a reply that has read the ticket and stamped itself but is slow to write
     ticket = new_ticket()
-    add_message, close_ticket = repository.add_message, repository.close_ticket
-    early_stamped, early_go = threading.Event(), threading.Event()
-    late: list[Response] = []
+    write = repository.write
+    stamped, go = threading.Event(), threading.Event()
 
-    def slow_early(*args: Any, **kwargs: Any) -> Any:
-        if _message(args, kwargs).body == "early":
-            early_stamped.set()
-            assert early_go.wait(timeout=10)
-        return add_message(*args, **kwargs)
+    def slow_reply(before: Any, outcome: Any, extra: Any = None) -> None:
+        if any(m.body == "early" for m in outcome.messages) and not go.is_set():
+            stamped.set()
+            assert go.wait(timeout=10)
+        write(before, outcome, extra)
 
-    def overtaken_close(*args: Any, **kwargs: Any) -> None:
-        if not late:
-            time.sleep(0.002)
-            late.append(reply(ticket["id"], "late", SUPPORT))
-            early_go.set()
-            early.result(timeout=10)
-        close_ticket(*args, **kwargs)
-
-    monkeypatch.setattr(repository, "add_message", slow_early)
-    monkeypatch.setattr(repository, "close_ticket", overtaken_close)
+    monkeypatch.setattr(repository, "write", slow_reply)
     with ThreadPoolExecutor(max_workers=1) as pool:
         early = pool.submit(reply, ticket["id"], "early", ACME_USER)
-        assert early_stamped.wait(timeout=10)
-        time.sleep(0.002)
-        # When the close is sent
+        assert stamped.wait(timeout=10)
+        # When the ticket is closed meanwhile, and then the reply's write goes out
         closed = close(ticket["id"], ACME_ADMIN)
-    # Then both replies are in, before the close's note
-    assert (early.result().status, late[0].status, closed.status) == (201, 201, 200)
-    _assert_the_close_is_last(ticket["id"], closed, [early.result().json()["id"], late[0].json()["id"]])
+        go.set()
+    # Then the close holds and the reply is refused as the ticket is closed: nothing after the close
+    assert closed.status == 200, closed
+    assert early.result().status == 409 and early.result().json()["title"] == "Ticket is closed"
+    _assert_the_close_is_last(ticket["id"], closed, [])
 
 
 # ---------------------------------------------------------------- many races
@@ -113,7 +105,7 @@ def racing_aws(aws, monkeypatch) -> Iterator[None]:
     taken before it ran, wiping what another thread committed meanwhile), while DynamoDB applies each
     request atomically: so one AWS request at a time here. The functions' own code still interleaves
     freely between requests, and each write waits 0-3 ms before it is sent (network latency), so
-    writes reach the table in another order than they were stamped in."""
+    writes reach the table in another order than their reads."""
     for name in ("reply_ticket", "close_ticket"):
         load_function(name)  # tests.support loads a function lazily, which is not thread-safe
     lock = threading.Lock()
@@ -134,14 +126,13 @@ def racing_aws(aws, monkeypatch) -> Iterator[None]:
 
         monkeypatch.setattr(metrics.provider, name, one_thread_at_a_time)
     jitter = random.Random(7)
-    for name in ("add_message", "close_ticket"):
-        write = getattr(repository, name)
+    write = repository.write
 
-        def delayed(*args: Any, _write: Any = write, **kwargs: Any) -> Any:
-            time.sleep(jitter.uniform(0, 0.003))
-            return _write(*args, **kwargs)
+    def delayed(*args: Any, **kwargs: Any) -> Any:
+        time.sleep(jitter.uniform(0, 0.003))
+        return write(*args, **kwargs)
 
-        monkeypatch.setattr(repository, name, delayed)
+    monkeypatch.setattr(repository, "write", delayed)
     interval = sys.getswitchinterval()
     sys.setswitchinterval(1e-4)
     yield
@@ -182,7 +173,7 @@ def test_no_reply_lands_after_a_close(racing_aws) -> None:
         for status in statuses:
             outcomes[status] += 1
         for refused in (response for response in replies if response.status == 409):
-            assert refused.json()["title"] == "Ticket is closed"
+            assert refused.json()["title"] in ("Ticket is closed", "Changed meanwhile, retry")
         # and the conversation ends with the close: every accepted reply before it, no refused one at all
         accepted = [response.json()["id"] for response in replies if response.status == 201]
         _assert_the_close_is_last(ticket["id"], closed, accepted)

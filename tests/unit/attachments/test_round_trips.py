@@ -51,13 +51,13 @@ def measured(calls: Counter[str], action: Any) -> dict[str, int]:
     return dict(calls)
 
 
-def test_requests_without_files_make_the_same_calls_as_before(calls: Counter[str]) -> None:
+def test_requests_without_files_make_no_s3_call(calls: Counter[str]) -> None:
     ticket = create()
     path = {"ticket_id": ticket["id"]}
 
     assert measured(calls, lambda: create()) == {"TransactWriteItems": 1, "SendMessage": 1}
     reply_json = measured(calls, lambda: invoke("reply_ticket", event("reply_ticket", path=path)))
-    assert reply_json == {"TransactWriteItems": 1}
+    assert reply_json == {"GetItem": 1, "TransactWriteItems": 1}  # the ticket as it is, then the write
 
 
 def test_files_add_one_put_each_and_are_recorded_in_the_same_transaction(calls: Counter[str]) -> None:
@@ -66,7 +66,11 @@ def test_files_add_one_put_each_and_are_recorded_in_the_same_transaction(calls: 
 
     ticket = create()
     three = [*files, ("c.log", LOG, "text/plain")]
-    assert measured(calls, lambda: reply(ticket["id"], three)) == {"PutObject": 3, "TransactWriteItems": 1}
+    assert measured(calls, lambda: reply(ticket["id"], three)) == {
+        "PutObject": 3,
+        "GetItem": 1,
+        "TransactWriteItems": 1,
+    }
 
 
 def test_a_refused_write_deletes_the_bytes_it_stored(calls: Counter[str]) -> None:
@@ -75,7 +79,7 @@ def test_a_refused_write_deletes_the_bytes_it_stored(calls: Counter[str]) -> Non
 
     spent = measured(calls, lambda: reply(ticket["id"], [("late.log", LOG, "text/plain")]))
 
-    assert spent == {"PutObject": 1, "TransactWriteItems": 1, "DeleteObjects": 1}
+    assert spent == {"PutObject": 1, "GetItem": 1, "DeleteObjects": 1}  # closed: nothing is written
 
 
 def test_presigning_downloading_and_checking(calls: Counter[str]) -> None:
@@ -85,13 +89,15 @@ def test_presigning_downloading_and_checking(calls: Counter[str]) -> None:
     def ask() -> None:
         grant.update(presign(ticket["id"], size=len(png())).json())
 
-    assert measured(calls, ask) == {"TransactWriteItems": 1}  # the POST itself is signed locally
+    assert measured(calls, ask) == {"GetItem": 1, "TransactWriteItems": 1}  # the POST itself is signed locally
     post_upload(grant, png())
     key = key_of(ticket["id"], grant["attachment_id"])
-    assert measured(calls, lambda: run_check(key)) == {"GetItem": 1, "HeadObject": 1, "GetObject": 1, "UpdateItem": 1}
+    checked = {"GetItem": 2, "HeadObject": 1, "GetObject": 1, "TransactWriteItems": 1}  # the record, its ticket
+    assert measured(calls, lambda: run_check(key)) == checked
     assert measured(calls, lambda: download(ticket["id"], grant["attachment_id"])) == {"BatchGetItem": 1}
     upload = multipart("upload_attachment", None, [("a.log", LOG, "text/plain")], path={"ticket_id": ticket["id"]})
-    assert measured(calls, lambda: invoke("upload_attachment", upload)) == {"PutObject": 1, "TransactWriteItems": 1}
+    uploaded = {"PutObject": 1, "GetItem": 1, "TransactWriteItems": 1}
+    assert measured(calls, lambda: invoke("upload_attachment", upload)) == uploaded
 
 
 LOADED = """

@@ -68,7 +68,10 @@ def test_a_ticket_is_reviewed_opened_and_noted(aws, sqs_messages) -> None:
     assert result["suggested_category"] in {"technical", "bug"}
     assert result["suggested_severity"] in {"high", "critical"}
     assert reviewed["summary"] == result["summary"]
-    assert [m["author"]["kind"] for m in reviewed["messages"]] == ["user", "ai"]
+    assert [m["author"]["kind"] for m in reviewed["messages"]] == ["user", "ai", "system"]
+    assert reviewed["messages"][2]["change"] == {
+        "field": "status", "before": "pending_review", "after": "open", "by": {"id": "system", "email": None}
+    }  # fmt: skip
     assert "AI review" in reviewed["messages"][1]["body"]
 
 
@@ -101,7 +104,7 @@ def test_a_job_delivered_twice_is_applied_once(aws, sqs_messages) -> None:
     jobs = sqs_messages()
     run_reviewer(jobs)
     run_reviewer(jobs + jobs)
-    assert [m["author"]["kind"] for m in conversation(ticket["id"])["messages"]] == ["user", "ai"]
+    assert [m["author"]["kind"] for m in conversation(ticket["id"])["messages"]] == ["user", "ai", "system"]
 
 
 def test_a_ticket_support_moved_on_keeps_its_status_but_gets_the_review(aws, sqs_messages) -> None:

@@ -30,6 +30,7 @@ from helpdesk.domain.errors import (
     UnsupportedMediaType,
 )
 from helpdesk.domain.identity import Caller
+from helpdesk.domain.models import Ticket
 from helpdesk.observability import instrumented, logger
 
 MULTIPART = "multipart/form-data"
@@ -58,6 +59,7 @@ class RouteSpec:
     errors: tuple[int, ...] = ()
     extra_content_types: tuple[str, ...] = ()  # MULTIPART: `body` from its JSON `payload` field, plus `files=`
     multipart_payload: bool = True  # False: a multipart body carries files only (`body=None`)
+    conditional: bool = False  # answers If-None-Match with 304 (the response carries an ETag)
 
     @property
     def route_key(self) -> str:
@@ -186,23 +188,38 @@ def json_response(status: int, model: BaseModel, headers: dict[str, str] | None 
     return Response(status, model.model_dump_json(), headers=headers or {})
 
 
-def etag(version: int) -> str:
-    return f'"{version}"'
+def etag(ticket: Ticket, caller: Caller) -> str:
+    """The ticket's ETag for this caller: its `version` (every change its customers can see), and for
+    the support team also its `staff_version` (internal notes and internal changes too)."""
+    return f'"{ticket.version}.{ticket.staff_version}"' if caller.is_support else f'"{ticket.version}"'
 
 
-# The ETags this API hands out ("<version>"), weak or bare, or `*`: the OpenAPI document says the same.
-IF_MATCH = r'^(\*|(W/)?"[0-9]{1,18}"|[0-9]{1,18})$'
+# The ETags this API hands out, weak or bare, or `*`: the OpenAPI document says the same.
+IF_MATCH = r'^(\*|(W/)?"[0-9]{1,18}(\.[0-9]{1,18})?"|[0-9]{1,18}(\.[0-9]{1,18})?)$'
 
 
-def if_match_version(api: Api) -> int | None:
-    """The version an If-Match header pins, None when absent or `*`; a malformed value is a 400."""
+def if_match_version(api: Api) -> tuple[int, int | None] | None:
+    """The version (and staff version) an If-Match header pins; None when absent or `*`; a malformed
+    value is a 400."""
     value = api.header("if-match")
     if value is None:
         return None
     value = value.strip()
     if not re.fullmatch(IF_MATCH, value):
         raise MalformedRequest('If-Match must be an ETag returned by this API, e.g. "3" (or *).')
-    return None if value == "*" else int(value.removeprefix("W/").strip('"'))
+    if value == "*":
+        return None
+    version, _, staff = value.removeprefix("W/").strip('"').partition(".")
+    return int(version), int(staff) if staff else None
+
+
+def not_modified(api: Api, tag: str) -> Response | None:
+    """304 when the caller's If-None-Match names the ETag it would get (RFC 9110: weak comparison)."""
+    header = api.header("if-none-match")
+    if header is None:
+        return None
+    tags = {part.strip().removeprefix("W/") for part in header.split(",")}
+    return Response(304, headers={"ETag": tag}) if "*" in tags or tag in tags else None
 
 
 def content_type(request: Request) -> str:

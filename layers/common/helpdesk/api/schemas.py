@@ -43,7 +43,7 @@ Body = Annotated[str, StringConstraints(min_length=1, max_length=MAX_BODY_CHARS)
 Subject = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200, pattern=TEXT_LINE)]
 
 
-def _no_nulls(schema: dict[str, Any], model: type["Input"]) -> None:
+def _no_nulls(schema: dict[str, Any], model: type[Any]) -> None:
     """The JSON schema says what the validator enforces: an optional field may be left out, but it
     is null only where the model says so (`nullable`)."""
     for name, prop in schema.get("properties", {}).items():
@@ -73,19 +73,22 @@ class Input(BaseModel):
         return data
 
 
+def _draft_schema(schema: dict[str, Any], model: type[Any]) -> None:
+    _no_nulls(schema, model)
+    schema["anyOf"] = [
+        {"required": ["review_id"]},
+        {"required": ["category", "body"]},
+        {"required": ["category", "description"]},
+    ]
+
+
+def _update_schema(schema: dict[str, Any], model: type[Any]) -> None:
+    _no_nulls(schema, model)
+    schema["minProperties"] = 1
+
+
 class TicketDraft(Input):
-    model_config = ConfigDict(
-        json_schema_extra=lambda schema, model: (
-            _no_nulls(schema, model),  # type: ignore[arg-type]
-            schema.update(
-                anyOf=[
-                    {"required": ["review_id"]},
-                    {"required": ["category", "body"]},
-                    {"required": ["category", "description"]},
-                ]
-            ),
-        )
-    )
+    model_config = ConfigDict(json_schema_extra=_draft_schema)
 
     category: Category | None = None
     body: Body | None = Field(default=None, validation_alias=AliasChoices("body", "description"))
@@ -122,9 +125,7 @@ class TicketUpdate(Input):
     """Customers may change subject, category, severity; the support team also status (to one of the
     statuses it may set) and assignee (null: unassign)."""
 
-    model_config = ConfigDict(
-        json_schema_extra=lambda schema, model: (_no_nulls(schema, model), schema.update(minProperties=1))  # type: ignore[arg-type]
-    )
+    model_config = ConfigDict(json_schema_extra=_update_schema)
     nullable: ClassVar[frozenset[str]] = frozenset({"assignee"})
 
     subject: Subject | None = None

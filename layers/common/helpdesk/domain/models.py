@@ -1,6 +1,6 @@
 """Domain models: what a ticket, a message, an attachment and a member are."""
 
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from enum import StrEnum
 from typing import Any, Literal
 
@@ -111,6 +111,22 @@ def stamp() -> tuple[str, str]:
     return str(ULID.from_datetime(at)), timestamp(at)
 
 
+class Stamps:
+    """Ids (and times) for the messages one change adds: later than `after` (the conversation's
+    newest message, so a clock behind another machine's cannot put them before it) and strictly
+    increasing, so messages added together keep their order."""
+
+    def __init__(self, after: str | None = None) -> None:
+        at = datetime.now(UTC)
+        if after:
+            at = max(at, ULID.from_str(after).datetime + timedelta(milliseconds=1))
+        self.at = at
+
+    def next(self) -> tuple[str, str]:
+        at, self.at = self.at, self.at + timedelta(milliseconds=1)
+        return str(ULID.from_datetime(at)), timestamp(at)
+
+
 class Model(BaseModel):
     model_config = ConfigDict(extra="ignore", use_enum_values=False)
 
@@ -142,12 +158,23 @@ class Attachment(Model):
     created_at: str
 
 
+class Change(Model):
+    """What a `system` message records: a field of the ticket that changed, from what to what, by whom
+    (an attachment the content check rejected: field `attachment`, `to` the reason)."""
+
+    field: str
+    before: str | None = None
+    after: str | None = None
+    by: Person | None = None
+
+
 class Message(Model):
     id: str
     author: Author
     body: str
     internal: bool = False
     created_at: str
+    change: Change | None = None  # on system messages of the timeline
     attachments: list[Attachment] = Field(default_factory=list)
 
 
@@ -173,13 +200,32 @@ class Ticket(Model):
     created_at: str
     updated_at: str
     last_activity_at: str
-    version: int
+    version: int = Field(description="Changes with every change this ticket's customers can see (the ETag).")
+    response_due_at: str | None = Field(
+        default=None, description="While support owes the next response: by when (the severity's response target)."
+    )
+    response_breached_at: str | None = Field(default=None, description="When the response target was found passed.")
+    first_response_at: str | None = None
+    auto_close_at: str | None = Field(default=None, description="Resolved: when it closes unless the customer replies.")
+    closed_at: str | None = None
+    # what only the system needs: never answered
+    staff_version: int = Field(default=0, exclude=True)  # every change at all (support's ETag)
+    response_clock: str | None = Field(default=None, exclude=True)  # since when support owes the response
+    message_stamp: str | None = Field(default=None, exclude=True)  # the newest message's id
 
     @computed_field  # type: ignore[prop-decorator]
     @property
     def waiting_on(self) -> WaitingOn | None:
         """Who owes the next response: `us` (support), `user`, or nobody once closed."""
         return WAITING_ON[self.status]
+
+    @computed_field  # type: ignore[prop-decorator]
+    @property
+    def response_breached(self) -> bool:
+        """Support owes a response and its target has passed."""
+        return self.response_due_at is not None and (
+            self.response_breached_at is not None or self.response_due_at < now()
+        )
 
 
 class Conversation(Ticket):

@@ -2,7 +2,7 @@
 
 from typing import Any, Literal
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, ConfigDict, Field
 
 from helpdesk.domain.models import Category, Model, Person, ReviewStatus, Severity
 
@@ -62,6 +62,8 @@ class ReviewResult(BaseModel):
     quality: Quality
     questions: list[str] = Field(default_factory=list)
     duplicates: list[Duplicate] = Field(default_factory=list)
+    cluster_context: dict[str, Any] | None = Field(default=None, description="What the cluster-context provider said")
+    cluster_context_unavailable: str | None = Field(default=None, description="Why there is no cluster context")
 
 
 class Review(Model):
@@ -76,3 +78,35 @@ class Review(Model):
     filed_ticket_id: str | None = None
     created_at: str
     expires_at: str
+
+
+class NodeCounts(BaseModel):
+    ready: int = Field(ge=0)
+    total: int = Field(ge=0)
+
+
+class WarningEvent(BaseModel):
+    reason: str = Field(max_length=200)
+    message: str = Field(max_length=1000)
+    count: int = Field(default=1, ge=1)
+    last_seen: str | None = Field(default=None, max_length=40)
+
+
+class ClusterContext(BaseModel):
+    """What the cluster-context provider says of a ticket's cluster (SPEC §6): bounded, validated."""
+
+    model_config = ConfigDict(extra="ignore")
+
+    cluster_id: str = Field(max_length=128)
+    name: str | None = Field(default=None, max_length=200)
+    region: str | None = Field(default=None, max_length=64)
+    version: str | None = Field(default=None, max_length=64)
+    status: str | None = Field(default=None, max_length=64, description="e.g. healthy, degraded, unreachable")
+    nodes: NodeCounts | None = None
+    recent_warnings: list[WarningEvent] = Field(default_factory=list, max_length=20)
+
+    @property
+    def degraded(self) -> bool:
+        return (self.status or "").lower() not in ("", "healthy", "ok", "running") or (
+            self.nodes is not None and self.nodes.ready < self.nodes.total
+        )

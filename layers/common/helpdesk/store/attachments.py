@@ -121,6 +121,7 @@ class AttachmentRecord:
     attachment: Attachment
     origin: AttachmentOrigin
     declared_size: int | None
+    internal: bool = False
 
 
 def find_attachment(ticket_id: str, attachment_id: str) -> AttachmentRecord | None:
@@ -134,20 +135,20 @@ def find_attachment(ticket_id: str, attachment_id: str) -> AttachmentRecord | No
         attachment=Attachment.model_validate(values),
         origin=values.get("origin", "request"),
         declared_size=int(declared) if declared is not None else None,
+        internal=bool(values.get("internal")),
     )
 
 
-def settle_attachment(
+def verdict(
     ticket_id: str,
     attachment_id: str,
     status: AttachmentStatus,
     content_type: str,
     size: int,
     reason: str | None = None,
-) -> bool:
-    """Record the check's verdict; False when the record is gone, or was already rejected or expired
-    (both final, their room already given back). A rejection gives the ticket its room back, in the
-    same transaction."""
+) -> dict[str, Any]:
+    """The Update that records the upload check's verdict on an attachment's record, only while it
+    is not final (rejected and expired records stay as they are)."""
     record = Update().set_all({"status": status.value, "content_type": content_type, "size": size})
     if reason is not None:
         record.set("rejection_reason", reason)
@@ -156,17 +157,21 @@ def settle_attachment(
     final = [record.value(AttachmentStatus.REJECTED.value), record.value(AttachmentStatus.EXPIRED.value)]
     record.require("attribute_exists(pk)")
     record.require(" AND ".join(f"{record.name('status')} <> {value}" for value in final))
+    return record.request(attachment_key(ticket_id, attachment_id))
+
+
+def settle_alone(
+    ticket_id: str,
+    attachment_id: str,
+    status: AttachmentStatus,
+    content_type: str,
+    size: int,
+    reason: str | None = None,
+) -> bool:
+    """Record a verdict on the record only (its ticket is closed: nothing is added to it). False when
+    the record is gone or already final."""
     try:
-        if status is not AttachmentStatus.REJECTED:
-            client.update_item(**record.request(attachment_key(ticket_id, attachment_id)))
-            return True
-        room = Update().add("attachment_count", -1, start=1).require("attribute_exists(pk)")
-        client.transact_write_items(
-            TransactItems=[
-                {"Update": record.request(attachment_key(ticket_id, attachment_id))},
-                {"Update": room.request(ticket_key(ticket_id))},
-            ]
-        )
+        client.update_item(**verdict(ticket_id, attachment_id, status, content_type, size, reason))
         return True
     except ClientError as exc:
         if refused(exc) is not None:

@@ -6,36 +6,38 @@ Indexes (newest first, ULIDs sort by time; only ticket items carry their keys):
   ByOrgStatus    gsi1pk ORG#<org>  / gsi2sk <status>#<id>  an org's tickets in one status
   QueueByStatus  gsi3pk STATUS#<status> / gsi1sk <id>      the support team's cross-org queue
   Queue          gsi4pk TICKETS    / gsi1sk <id>           every ticket, for support
-Status-derived keys name only the status and the ticket id, so any status change is one write.
-Every read and conditional write of a customer is limited to the caller's org."""
+  ByDeadline     gsi5pk RESPONSE | AUTOCLOSE / gsi5sk <epoch ms>   tickets support owes a response
+                 by when (soonest first), and resolved tickets by when they auto-close
+Every index key follows from the ticket's state (`index_keys`), so any change is one write.
+
+Changes are read-then-write: a use case reads the ticket, the domain (helpdesk.domain.lifecycle)
+decides the outcome, and `change` writes it in one transaction only if the ticket's
+`staff_version` is still the one read (else it reads again). Every read and conditional write of a
+customer is limited to the caller's org."""
 
 import json
+import random
 import time
-from collections.abc import Sequence
-from dataclasses import dataclass, field, replace
-from typing import Any, Literal
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any
 
 from botocore.exceptions import ClientError
 
-from helpdesk.domain.errors import (
-    AttachmentLimitReached,
-    Conflict,
-    MalformedRequest,
-    StaleVersion,
-    TicketClosed,
-    TicketNotFound,
-    TryAgain,
-)
+from helpdesk.domain.errors import AttachmentLimitReached, Conflict, MalformedRequest, TicketNotFound, TryAgain
+from helpdesk.domain.lifecycle import Outcome
 from helpdesk.domain.models import (
     MAX_ATTACHMENTS_PER_TICKET,
     Attachment,
+    AttachmentOrigin,
     Conversation,
     Member,
     Message,
+    Stamps,
     Status,
     Ticket,
 )
-from helpdesk.domain.status import after_customer_reply
 from helpdesk.store import attachments as attachment_records
 from helpdesk.store import members
 from helpdesk.store.core import (
@@ -46,7 +48,6 @@ from helpdesk.store.core import (
     conflicted,
     from_item,
     query_all,
-    refusals,
     refused,
     review_key,
     ticket_key,
@@ -58,46 +59,48 @@ INDEXES = {
     "ByOrgStatus": ("gsi1pk", "gsi2sk"),
     "QueueByStatus": ("gsi3pk", "gsi1sk"),
     "Queue": ("gsi4pk", "gsi1sk"),
+    "ByDeadline": ("gsi5pk", "gsi5sk"),
 }
 MAX_EXAMINED_PER_PAGE = 1_000  # a filtered page stops after this many tickets and returns a cursor
-TRANSACTION_ATTEMPTS = 3
+CHANGE_ATTEMPTS = 5  # reads and writes tried when others change the ticket at the same moment
+RESPONSE, AUTOCLOSE = "RESPONSE", "AUTOCLOSE"
+HIDDEN = ("staff_version", "response_clock", "message_stamp")  # stored, never answered
+COMPUTED = {"review", "waiting_on", "response_breached", *HIDDEN}
 
-# How a message moves the ticket's status: a support reply waits on the customer, a customer reply
-# hands the ball back (to what the ticket's `on_customer_reply` names); None: an internal note.
-Moves = Literal["support", "customer"]
+
+def epoch_ms(at: str) -> int:
+    return int(datetime.fromisoformat(at.replace("Z", "+00:00")).astimezone(UTC).timestamp() * 1000)
 
 
-def status_attributes(ticket_id: str, status: Status) -> dict[str, Any]:
-    """Everything that follows from a ticket's status, written together with it."""
-    next_status = after_customer_reply(status)
+def index_keys(ticket: Ticket) -> dict[str, Any]:
+    """Every index key, as the ticket's state implies it (None: not in that index)."""
+    deadline = (RESPONSE, ticket.response_due_at) if ticket.response_due_at else (AUTOCLOSE, ticket.auto_close_at)
     return {
-        "status": status.value,
-        "gsi2sk": f"{status.value}#{ticket_id}",
-        "gsi3pk": f"STATUS#{status.value}",
-        "on_customer_reply": {
-            "status": next_status.value,
-            "gsi2sk": f"{next_status.value}#{ticket_id}",
-            "gsi3pk": f"STATUS#{next_status.value}",
-        },
+        "gsi1pk": f"ORG#{ticket.org_id}",
+        "gsi1sk": ticket.id,
+        "gsi2sk": f"{ticket.status.value}#{ticket.id}",
+        "gsi3pk": f"STATUS#{ticket.status.value}",
+        "gsi4pk": "TICKETS",
+        "gsi5pk": deadline[0] if deadline[1] else None,
+        "gsi5sk": epoch_ms(deadline[1]) if deadline[1] else None,
     }
+
+
+def _values(ticket: Ticket) -> dict[str, Any]:
+    """The ticket's stored attributes (None: absent), index keys included."""
+    values = ticket.model_dump(mode="json", exclude=COMPUTED)
+    values |= {name: getattr(ticket, name) for name in HIDDEN}
+    values |= {
+        "review": ticket.review.model_dump_json(),
+        "review_status": ticket.review.status.value,  # for conditions on the review
+        **index_keys(ticket),
+    }
+    return values
 
 
 def ticket_item(ticket: Ticket, search_text: str) -> Item:
-    values = ticket.model_dump(mode="json", exclude={"review", "waiting_on", "status"})  # status: below
-    values |= status_attributes(ticket.id, ticket.status)
-    values |= {
-        "pk": f"TICKET#{ticket.id}",
-        "sk": "TICKET",
-        "type": "ticket",
-        "review": ticket.review.model_dump_json(),
-        "review_status": ticket.review.status.value,  # for the reviewer's conditional writes
-        "message_stamp": ticket.created_at,  # the newest message's stamp (the first message's, here)
-        "search_text": search_text,
-        "gsi1pk": f"ORG#{ticket.org_id}",
-        "gsi1sk": ticket.id,
-        "gsi4pk": "TICKETS",
-    }
-    return to_item(values)
+    values = _values(ticket) | {"pk": f"TICKET#{ticket.id}", "sk": "TICKET", "type": "ticket"}
+    return to_item(values | {"search_text": search_text})
 
 
 def message_item(ticket_id: str, message: Message) -> Item:
@@ -113,90 +116,11 @@ def to_ticket(item: Item) -> Ticket:
     return Ticket.model_validate(values)
 
 
-# ---------------------------------------------------------------- conditional writes
-
-
-class MessageRaced(Exception):
-    """A message stamped after the write's own stamp landed first; stamp again and retry."""
-
-
-@dataclass
-class Expectation:
-    """What a conditional write on a ticket requires; used to explain a refusal precisely."""
-
-    ticket_id: str
-    org_id: str | None
-    version: int | None = None
-    open: bool = True
-    quiet_before: str | None = None  # no message stamped at or after this time has landed (message_stamp)
-    attachments: int = 0  # attachments the write adds: the ticket must have room for them
-
-    def apply(self, update: Update) -> Update:
-        """Add this expectation's conditions to an update of the ticket."""
-        update.require("attribute_exists(pk)")
-        if self.org_id is not None:
-            update.require(f"{update.name('org_id')} = {update.value(self.org_id)}")
-        if self.open:
-            update.require(f"{update.name('status')} <> {update.value(Status.CLOSED.value)}")
-        if self.version is not None:
-            update.require(f"{update.name('version')} = {update.value(self.version)}")
-        if self.quiet_before is not None:
-            stamp = update.name("message_stamp")
-            update.require(f"attribute_not_exists({stamp}) OR {stamp} < {update.value(self.quiet_before)}")
-        if self.attachments:
-            counted, room = update.name("attachment_count"), update.value(MAX_ATTACHMENTS_PER_TICKET - self.attachments)
-            update.require(f"attribute_not_exists({counted}) OR {counted} <= {room}")
-        return update
-
-    def refusal(self, old: Item | None) -> Exception:
-        if not old or (self.org_id is not None and old.get("org_id", {}).get("S") != self.org_id):
-            return TicketNotFound(self.ticket_id)
-        if old.get("status", {}).get("S") == Status.CLOSED.value:
-            return TicketClosed(self.ticket_id)
-        if self.version is not None and int(old.get("version", {}).get("N", "-1")) != self.version:
-            return StaleVersion(self.ticket_id)
-        if self.quiet_before is not None and old.get("message_stamp", {}).get("S", "") >= self.quiet_before:
-            return MessageRaced()
-        if self.attachments and attachment_records.count(old) + self.attachments > MAX_ATTACHMENTS_PER_TICKET:
-            return AttachmentLimitReached(self.ticket_id, MAX_ATTACHMENTS_PER_TICKET, self.attachments)
-        return TryAgain(f"Ticket {self.ticket_id} changed while it was written; retry.")
-
-    def explain(self, index: int, old: Item | None) -> Exception:
-        """The refusal of a write whose first item is the ticket's update (store.core.refusals)."""
-        return (
-            self.refusal(old)
-            if index == 0
-            else TryAgain(f"Ticket {self.ticket_id} changed while it was written; retry.")
-        )
-
-    def ticket_update(self, update: Update) -> dict[str, Any]:
-        """The ticket's update under this expectation (its refusal explained from ALL_OLD)."""
-        return self.apply(update).request(ticket_key(self.ticket_id), ReturnValuesOnConditionCheckFailure="ALL_OLD")
-
-
-def _transact(items: list[dict[str, Any]], expected: Expectation) -> None:
-    """A transaction whose first item updates the ticket under `expected`: retried when another
-    transaction touched the ticket at the same moment, and once more when unused upload grants
-    gave room back to a ticket that was full."""
-    reclaimed = False
-    for attempt in range(TRANSACTION_ATTEMPTS):
-        try:
-            with refusals(expected.explain):
-                client.transact_write_items(TransactItems=items)
-            return
-        except ClientError as exc:
-            if not conflicted(exc):
-                raise
-            time.sleep(0.02 * (attempt + 1))
-        except AttachmentLimitReached:
-            if reclaimed or not attachment_records.reclaim_unused_uploads(expected.ticket_id):
-                raise
-            reclaimed = True  # room was given back: the same write, once more
-    raise TryAgain(f"Ticket {expected.ticket_id} is being changed by someone else right now; retry.")
-
-
-def _put(item: Item) -> dict[str, Any]:
-    return {"Put": {"TableName": TABLE, "Item": item}}
+def _put(item: Item, *, new: bool = False) -> dict[str, Any]:
+    put: dict[str, Any] = {"TableName": TABLE, "Item": item}
+    if new:
+        put["ConditionExpression"] = "attribute_not_exists(pk)"
+    return {"Put": put}
 
 
 # ---------------------------------------------------------------- writes
@@ -217,7 +141,7 @@ def create_ticket(
     if attachments:
         item["attachment_count"] = {"N": str(len(attachments))}
     items: list[dict[str, Any]] = [
-        {"Put": {"TableName": TABLE, "Item": item, "ConditionExpression": "attribute_not_exists(pk)"}},
+        _put(item, new=True),
         *(_put(message_item(ticket.id, message)) for message in messages),
         *(_put(attachment_records.attachment_item(ticket.id, a, "request")) for a in attachments),
         {"Update": members.upsert(author)},
@@ -235,83 +159,104 @@ def create_ticket(
         raise
 
 
+def get_ticket(ticket_id: str, org_id: str | None) -> Ticket:
+    """The ticket as it is now (a consistent read), if it is the org's (None: any org)."""
+    item = client.get_item(TableName=TABLE, Key=ticket_key(ticket_id), ConsistentRead=True).get("Item")
+    if item is None or (org_id is not None and item["org_id"]["S"] != org_id):
+        raise TicketNotFound(ticket_id)
+    return to_ticket(item)
+
+
 @dataclass
-class Changes:
-    """Attribute changes to a ticket; `status` brings its derived attributes along."""
+class Extra:
+    """What a change writes besides the ticket and its messages."""
 
-    values: dict[str, Any] = field(default_factory=dict)
-    removed: list[str] = field(default_factory=list)
-
-
-def update_ticket(expected: Expectation, changes: Changes, at: str) -> Ticket:
-    update = Update().set("updated_at", at).add("version", 1).set_all(changes.values)
-    for name in changes.removed:
-        update.remove(name)
-    with refusals(expected.explain):
-        response = client.update_item(**expected.ticket_update(update), ReturnValues="ALL_NEW")
-    return to_ticket(response["Attributes"])
+    attachments: Sequence[
+        tuple[Attachment, AttachmentOrigin, bool, int | None]
+    ] = ()  # record, origin, internal, declared size
+    settle: dict[str, Any] | None = None  # an attachment record's Update (the upload check's verdict)
+    count: int = 0  # how the ticket's attachment count changes
+    member: Member | None = None  # the author, remembered in the org's member directory
+    attributes: dict[str, Any] = field(default_factory=dict)  # attributes of the ticket item outside the model
 
 
-def add_message(
-    expected: Expectation,
-    message: Message,
-    author: Member,
-    moves: Moves | None,
-    attachments: Sequence[Attachment] = (),
-) -> None:
-    """Append a message (with its attachments' records) and move the status in one transaction: it
-    can never land after a close, nor past the ticket's attachment limit."""
-    update = Update().set("message_stamp", message.created_at)
-    if not message.internal:  # an internal note leaves no trace customers could see (version, times)
-        update.set_all({"updated_at": message.created_at, "last_activity_at": message.created_at}).add("version", 1)
-    if attachments:
-        expected = replace(expected, attachments=len(attachments))
-        update.add("attachment_count", len(attachments))
-    if moves == "support":
-        update.set_all(status_attributes(expected.ticket_id, Status.WAITING_CUSTOMER))
-    elif moves == "customer":
-        for name in ("status", "gsi2sk", "gsi3pk"):
-            update.copy(name, f"on_customer_reply.{name}")
-    records = (
-        attachment_records.attachment_item(expected.ticket_id, a, "request", message.internal) for a in attachments
-    )  # an internal note's files are internal too
-    _transact(
-        [
-            {"Update": expected.ticket_update(update)},
-            _put(message_item(expected.ticket_id, message)),
-            *(_put(record) for record in records),
-            {"Update": members.upsert(author)},
-        ],
-        expected,
-    )
+class Raced(Exception):
+    """The ticket changed between the read and the write; read it again."""
 
 
-def add_attachments(
-    expected: Expectation,
-    attachments: Sequence[Attachment],
-    at: str,
-    *,
-    origin: Literal["request", "presigned"],
-    declared_size: int | None = None,
-) -> None:
-    """Attach files to the ticket itself (not to a message): their records and the ticket's count,
-    in one transaction conditioned on the ticket being the caller's, open, and with room for them."""
-    expected = replace(expected, attachments=len(attachments))
-    update = Update().set_all({"updated_at": at, "last_activity_at": at}).add("version", 1)
-    update.add("attachment_count", len(attachments))
-    records = (
-        attachment_records.attachment_item(expected.ticket_id, a, origin, declared_size=declared_size)
-        for a in attachments
-    )
-    _transact([{"Update": expected.ticket_update(update)}, *(_put(record) for record in records)], expected)
+def _ticket_update(before: Ticket, after: Ticket, extra: Extra) -> Update:
+    old, new = _values(before), _values(after)
+    update = Update()
+    for name, value in new.items():
+        if value is None and old.get(name) is not None:
+            update.remove(name)
+        elif value is not None and value != old.get(name):
+            update.set(name, value)
+    update.set_all(extra.attributes)
+    if extra.count:
+        update.add("attachment_count", extra.count)
+    update.require(f"{update.name('staff_version')} = {update.value(before.staff_version)}")
+    if extra.count > 0:
+        counted, room = update.name("attachment_count"), update.value(MAX_ATTACHMENTS_PER_TICKET - extra.count)
+        update.require(f"attribute_not_exists({counted}) OR {counted} <= {room}")
+    return update
 
 
-def close_ticket(expected: Expectation, note: Message) -> None:
-    """Close (one way) and record who closed it, in one transaction."""
-    at = note.created_at
-    update = Update().set_all({"updated_at": at, "last_activity_at": at, "closed_at": at, "message_stamp": at})
-    update.add("version", 1).set_all(status_attributes(expected.ticket_id, Status.CLOSED))
-    _transact([{"Update": expected.ticket_update(update)}, _put(message_item(expected.ticket_id, note))], expected)
+def write(before: Ticket, outcome: Outcome, extra: Extra | None = None) -> None:
+    """Write an outcome in one transaction, if the ticket is still as read (its staff_version).
+    Raises Raced (read again), or AttachmentLimitReached."""
+    extra = extra or Extra()
+    update = _ticket_update(before, outcome.ticket, extra)
+    items: list[dict[str, Any]] = [
+        {"Update": update.request(ticket_key(before.id), ReturnValuesOnConditionCheckFailure="ALL_OLD")},
+        *(_put(message_item(before.id, message), new=True) for message in outcome.messages),
+        *(
+            _put(attachment_records.attachment_item(before.id, a, origin, internal, declared))
+            for a, origin, internal, declared in extra.attachments
+        ),
+    ]
+    if extra.settle is not None:
+        items.append({"Update": extra.settle})
+    if extra.member is not None:
+        items.append({"Update": members.upsert(extra.member)})
+    try:
+        client.transact_write_items(TransactItems=items)
+    except ClientError as exc:
+        found = refused(exc)
+        if found is None:
+            if conflicted(exc):
+                raise Raced from exc
+            raise
+        index, old = found
+        if index == 0 and old and int(old.get("staff_version", {}).get("N", "0")) == before.staff_version:
+            raise AttachmentLimitReached(before.id, MAX_ATTACHMENTS_PER_TICKET, extra.count) from exc
+        raise Raced from exc
+
+
+def change(
+    ticket_id: str,
+    org_id: str | None,
+    act: Callable[[Ticket, Stamps], tuple[Outcome, Extra | None]],
+) -> Outcome:
+    """Read the ticket (the org's; None: any), let `act` decide the outcome, write it if nobody changed
+    the ticket meanwhile; else read again. A full ticket whose unused upload grants give room back
+    is written once more."""
+    reclaimed = False
+    for attempt in range(CHANGE_ATTEMPTS):
+        ticket = get_ticket(ticket_id, org_id)
+        outcome, extra = act(ticket, Stamps(ticket.message_stamp))
+        if outcome.ticket == ticket and not outcome.messages and extra is None:
+            return outcome  # nothing changed
+        try:
+            write(ticket, outcome, extra)
+            return outcome
+        except Raced:
+            time.sleep(random.uniform(0, 0.01 * (attempt + 1)))  # apart, so racing writers do not meet again
+        except AttachmentLimitReached:
+            if reclaimed or not attachment_records.reclaim_unused_uploads(ticket_id):
+                raise
+            reclaimed = True
+    raise TryAgain(f"Ticket {ticket_id} is being changed by someone else right now; retry.")
 
 
 # ---------------------------------------------------------------- reads

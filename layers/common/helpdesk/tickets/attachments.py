@@ -20,25 +20,39 @@ schema types) is imported on that path: a download's cold start pays for none of
 import re
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
+from datetime import UTC, datetime
 from typing import TYPE_CHECKING
 from urllib.parse import quote
 
 from helpdesk.adapters import storage
+from helpdesk.domain import lifecycle
 from helpdesk.domain.errors import (
     AttachmentNotAvailable,
     AttachmentNotFound,
     InvalidRequest,
     PayloadTooLarge,
+    TicketClosed,
     TicketNotFound,
     UnsupportedMediaType,
 )
 from helpdesk.domain.identity import Caller
+from helpdesk.domain.lifecycle import Outcome
 from helpdesk.domain.models import MAX_ATTACHMENT_BYTES as MAX_FILE_BYTES
-from helpdesk.domain.models import UPLOAD_EXPIRES_IN, Attachment, AttachmentStatus, Message, new_id, now
+from helpdesk.domain.models import (
+    UPLOAD_EXPIRES_IN,
+    Attachment,
+    AttachmentOrigin,
+    AttachmentStatus,
+    Message,
+    Stamps,
+    Ticket,
+    new_id,
+    now,
+)
 from helpdesk.observability import logger
 from helpdesk.store import attachments as records
 from helpdesk.store import tickets
-from helpdesk.store.tickets import Expectation
+from helpdesk.store.tickets import Extra
 
 if TYPE_CHECKING:
     from helpdesk.api.multipart import UploadedFile
@@ -125,10 +139,20 @@ def upload(caller: Caller, ticket_id: str, files: "Sequence[UploadedFile]") -> l
             [{"field": FILES_FIELD, "message": "at least one file"}],
         )
     with stored(ticket_id, files) as records:
-        tickets.add_attachments(
-            Expectation(ticket_id, caller.scope()), records, records[0].created_at, origin="request"
-        )
+        _attach(caller, ticket_id, [(record, "request", None) for record in records])
     return records
+
+
+def _attach(caller: Caller, ticket_id: str, files: list[tuple[Attachment, AttachmentOrigin, int | None]]) -> None:
+    """Records of files of the ticket itself (not of a message), counted against its limit, in one
+    write with the ticket (which must be the caller's, open, and have room for them)."""
+
+    def act(ticket: Ticket, _: Stamps) -> tuple[Outcome, Extra]:
+        outcome = lifecycle.attachments_added(ticket, internal=False, at=datetime.now(UTC))
+        saved = [(record, origin, False, declared) for record, origin, declared in files]
+        return outcome, Extra(attachments=saved, count=len(files))
+
+    tickets.change(ticket_id, caller.scope(), act)
 
 
 # ---------------------------------------------------------------- presigned uploads
@@ -153,8 +177,7 @@ def request_upload(caller: Caller, ticket_id: str, request: "UploadRequest") -> 
         status=AttachmentStatus.PENDING_UPLOAD,
         created_at=at,
     )
-    expected = Expectation(ticket_id, caller.scope())
-    tickets.add_attachments(expected, [record], at, origin="presigned", declared_size=request.size)
+    _attach(caller, ticket_id, [(record, "presigned", request.size)])
     key = storage.object_key(ticket_id, record.id)
     url, fields, expires_at = storage.presigned_post(key, request.content_type, request.size, UPLOAD_EXPIRES_IN)
     return UploadGrant(attachment_id=record.id, upload_url=url, fields=fields, expires_at=expires_at)
@@ -173,7 +196,7 @@ def check_upload(bucket: str, key: str) -> AttachmentStatus | None:
     if record is None or record.origin != "presigned":
         logger.info("not a presigned upload awaiting a check: ignored", extra={"bucket": bucket, "key": key})
         return None
-    ticket_id, attachment = record.ticket_id, record.attachment
+    attachment = record.attachment
     if attachment.status in (AttachmentStatus.REJECTED, AttachmentStatus.EXPIRED):
         storage.delete([key])  # uploaded again after its rejection, or after its grant expired: never kept
         return attachment.status
@@ -182,16 +205,32 @@ def check_upload(bucket: str, key: str) -> AttachmentStatus | None:
         return None
     verdict = _judge(key, size, attachment.filename, record.declared_size or MAX_FILE_BYTES)
     logger.info("upload checked", extra={"key": key, "size": size, "verdict": verdict.content_type})
-    if verdict.allowed and records.settle_attachment(
-        ticket_id, attachment.id, AttachmentStatus.AVAILABLE, verdict.content_type, size
-    ):
+    status = AttachmentStatus.AVAILABLE if verdict.allowed else AttachmentStatus.REJECTED
+    reason = None if verdict.allowed else verdict.reason
+    if _settle(record, status, verdict.content_type, size, reason) and verdict.allowed:
         return AttachmentStatus.AVAILABLE
-    if not verdict.allowed:
-        records.settle_attachment(
-            ticket_id, attachment.id, AttachmentStatus.REJECTED, verdict.content_type, size, verdict.reason
-        )
     storage.delete([key])
     return AttachmentStatus.REJECTED
+
+
+def _settle(
+    record: "records.AttachmentRecord", status: AttachmentStatus, content_type: str, size: int, reason: str | None
+) -> bool:
+    """Record the verdict with its ticket in one write: the ticket's version (its readers see the
+    file change), its room back for a rejected file and the rejection's timeline message. A closed
+    ticket gets nothing added: the record alone is settled. False when the record is gone or final."""
+    attachment = record.attachment
+    verdict = records.verdict(record.ticket_id, attachment.id, status, content_type, size, reason)
+
+    def act(ticket: Ticket, stamps: Stamps) -> tuple[Outcome, Extra]:
+        outcome = lifecycle.attachment_checked(ticket, attachment.filename, reason, record.internal, stamps)
+        return outcome, Extra(settle=verdict, count=-1 if status is AttachmentStatus.REJECTED else 0)
+
+    try:
+        tickets.change(record.ticket_id, None, act)
+        return True
+    except TicketClosed:
+        return records.settle_alone(record.ticket_id, attachment.id, status, content_type, size, reason)
 
 
 def _judge(key: str, size: int, filename: str, declared: int) -> "Verdict":

@@ -1,16 +1,16 @@
 """Changing a ticket's fields (PATCH /v1/tickets/{id}): customers subject, category and severity;
-the support team also status and assignee."""
+the support team also status and assignee. Each change leaves a `system` message (the timeline)."""
 
+from datetime import UTC, datetime
 from typing import TYPE_CHECKING
 
-from helpdesk.domain.errors import Forbidden, InvalidRequest
+from helpdesk.domain import lifecycle
+from helpdesk.domain.errors import Forbidden, StaleVersion
 from helpdesk.domain.identity import Caller
-from helpdesk.domain.models import ReviewStatus, Ticket, now
+from helpdesk.domain.models import ReviewStatus, Stamps, Ticket
 from helpdesk.domain.reviews import ReviewJob
-from helpdesk.domain.status import can_support_set
 from helpdesk.observability import logger
 from helpdesk.store import tickets
-from helpdesk.store.tickets import Changes, Expectation, status_attributes
 
 if TYPE_CHECKING:
     from helpdesk.api.schemas import TicketUpdate
@@ -19,30 +19,28 @@ CUSTOMER_FIELDS = frozenset({"subject", "category", "severity"})
 SUPPORT_FIELDS = CUSTOMER_FIELDS | {"status", "assignee"}
 
 
-def update_ticket(caller: Caller, ticket_id: str, update: "TicketUpdate", version: int | None) -> Ticket:
-    """Customers may change subject, category and severity; support also status and assignee."""
+def update_ticket(
+    caller: Caller, ticket_id: str, update: "TicketUpdate", version: tuple[int, int | None] | None
+) -> Ticket:
+    """Customers may change subject, category and severity; support also status and assignee.
+    `version`: the ETag the caller read (If-Match), the ticket must still be at."""
     requested = update.model_fields_set
     allowed = SUPPORT_FIELDS if caller.is_support else CUSTOMER_FIELDS
     if refused := sorted(requested - allowed):
         raise Forbidden(f"Only the support team may change {', '.join(refused)}.")
-    changes = Changes()
-    for name in sorted(requested):
-        value = getattr(update, name)
-        if name == "status":
-            if not can_support_set(value):
-                raise InvalidRequest(
-                    f"Support may set status to triaging, in_progress or resolved, not {value.value}; "
-                    "replies and close move the other statuses.",
-                    [{"field": "status", "message": "not settable"}],
-                )
-            changes.values |= status_attributes(ticket_id, value)
-        elif name == "assignee" and value is None:
-            changes.removed.append("assignee")
-        else:
-            changes.values[name] = value.value if hasattr(value, "value") else value
-    expected = Expectation(ticket_id, caller.scope(), version=version)
-    ticket = tickets.update_ticket(expected, changes, at=now())
-    if "subject" in requested and ticket.review.status is not ReviewStatus.PENDING:
+    fields = {name: getattr(update, name) for name in requested}
+    read: list[Ticket] = []
+
+    def act(ticket: Ticket, stamps: Stamps) -> tuple[lifecycle.Outcome, None]:
+        read[:] = [ticket]
+        if version is not None and (
+            ticket.version != version[0] or (version[1] is not None and ticket.staff_version != version[1])
+        ):
+            raise StaleVersion(ticket_id)
+        return lifecycle.update(ticket, fields, caller.author(), datetime.now(UTC), stamps), None
+
+    ticket = tickets.change(ticket_id, caller.scope(), act).ticket
+    if ticket.subject != read[0].subject and ticket.review.status is not ReviewStatus.PENDING:
         _reindex(ticket)
     return ticket
 

@@ -7,6 +7,7 @@ from typing import TYPE_CHECKING
 
 from helpdesk.adapters import queue
 from helpdesk.api.schemas import MAX_BODY_CHARS, MAX_PROPERTIES, TicketDraft
+from helpdesk.domain import lifecycle
 from helpdesk.domain.errors import InvalidRequest, ReviewStillRunning
 from helpdesk.domain.identity import Caller
 from helpdesk.domain.models import (
@@ -86,8 +87,10 @@ def new_ticket(
         updated_at=at,
         last_activity_at=at,
         version=1,
+        staff_version=1,
+        message_stamp=ticket_id,
     )
-    return ticket, Message(id=ticket_id, author=caller.author(), body=body, created_at=at)
+    return lifecycle.started(ticket), Message(id=ticket_id, author=caller.author(), body=body, created_at=at)
 
 
 def file_ticket(caller: Caller, draft: TicketDraft, files: "Sequence[UploadedFile]" = ()) -> Ticket:
