@@ -66,6 +66,7 @@ bench: install ## cold starts, AWS round trips, latency as data grows, the local
 openapi: install ## openapi.json, generated from the functions' route declarations, and the clients' copy of its enums
 	$(PY) scripts/openapi.py > openapi.json
 	$(PY) scripts/client_vocabulary.py > clients/cli/tickets_cli/vocabulary.py
+	$(PY) scripts/event_schemas.py schemas/events
 
 eval: install ## accuracy of the built-in review engine on eval/tickets.jsonl
 	$(PY) eval/run_eval.py

@@ -62,8 +62,17 @@ def policy_statements(function: dict[str, Any], template: dict[str, Any] | None 
             assert managed["Type"] == "AWS::IAM::ManagedPolicy", policy
             statements += managed["Properties"]["PolicyDocument"]["Statement"]
         elif isinstance(policy, dict):
-            statements += policy.get("Statement", [])
-    return statements
+            statements += [_granted(statement) for statement in policy.get("Statement", [])]
+    return [statement for statement in statements if statement]
+
+
+def _granted(statement: dict[str, Any]) -> dict[str, Any] | None:
+    """A statement, or the one a condition would add (`!If [Condition, statement, !Ref AWS::NoValue]`:
+    counted as granted, as when the condition holds)."""
+    if "Fn::If" in statement:
+        _, granted, otherwise = statement["Fn::If"]
+        return granted if isinstance(granted, dict) and "Ref" not in granted else otherwise
+    return statement
 
 
 @dataclass
@@ -139,8 +148,16 @@ def create_secrets(secretsmanager: Any, stack: Stack, prefix: str = "helpdesk") 
         stack.secrets[arn] = value
 
 
+def create_event_buses(events: Any, stack: Stack, prefix: str = "helpdesk") -> None:
+    for logical_id in resources("AWS::Events::EventBus"):
+        name = f"{prefix}-{logical_id}".lower()
+        stack.arns[logical_id] = events.create_event_bus(Name=name)["EventBusArn"]
+        stack.names[logical_id] = name
+
+
 def create_all(session: Any, prefix: str = "helpdesk", endpoint_url: str | None = None) -> Stack:
     stack = Stack()
+    create_event_buses(session.client("events", endpoint_url=endpoint_url), stack, prefix)
     create_secrets(session.client("secretsmanager", endpoint_url=endpoint_url), stack, prefix)
     create_tables(session.client("dynamodb", endpoint_url=endpoint_url), stack, prefix)
     create_queues(session.client("sqs", endpoint_url=endpoint_url), stack, prefix)

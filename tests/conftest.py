@@ -22,6 +22,7 @@ os.environ.update(
         "POWERTOOLS_LOG_LEVEL": "WARNING",
         "AWS_LAMBDA_FUNCTION_NAME": "helpdesk-test",
         "CURSOR_KEY": "test-cursor-signing-key",
+        "EVENT_BUS_NAME": "helpdesk-eventbus",
     }
 )
 
@@ -60,6 +61,7 @@ def aws() -> Iterator[template.Stack]:
         stack = template.create_all(boto3.Session(region_name="eu-west-1"))
         assert stack.names["Table"] == os.environ["TABLE_NAME"]
         assert stack.names["ReviewQueue"] == os.environ["REVIEW_QUEUE_URL"]
+        assert stack.names["EventBus"] == os.environ["EVENT_BUS_NAME"]
         yield stack
 
 

@@ -26,6 +26,7 @@ _ACTIONS = {
     ("sesv2", "SendEmail"): "ses:SendEmail",
     ("bedrock-runtime", "Converse"): "bedrock:InvokeModel",
     ("sqs", "SendMessageBatch"): "sqs:SendMessage",
+    ("lambda", "Invoke"): "lambda:InvokeFunction",
 }
 _TRANSACT = {"Put": "PutItem", "Update": "UpdateItem", "Delete": "DeleteItem", "ConditionCheck": "ConditionCheckItem"}
 
@@ -35,7 +36,9 @@ def resource_names(resource: Any) -> set[str]:
     found: set[str] = set()
     items = resource if isinstance(resource, list) else [resource]
     for item in items:
-        if isinstance(item, dict) and "Fn::GetAtt" in item:
+        if isinstance(item, dict) and "Fn::If" in item:  # either branch, whichever the condition picks
+            found |= resource_names([branch for branch in item["Fn::If"][1:] if branch != {"Ref": "AWS::NoValue"}])
+        elif isinstance(item, dict) and "Fn::GetAtt" in item:
             found.add(item["Fn::GetAtt"][0])
         elif isinstance(item, dict) and "Fn::Sub" in item:
             text = item["Fn::Sub"] if isinstance(item["Fn::Sub"], str) else item["Fn::Sub"][0]

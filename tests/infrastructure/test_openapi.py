@@ -54,3 +54,12 @@ def test_the_clients_enums_are_the_apis() -> None:
 
     expected = client_vocabulary.render(json.loads((ROOT / "openapi.json").read_text()))
     assert (ROOT / "clients/cli/tickets_cli/vocabulary.py").read_text() == expected, "run `make openapi`"
+
+
+def test_the_event_schemas_in_the_repo_are_the_events(tmp_path) -> None:
+    """schemas/events/ holds one JSON Schema per domain event (`make openapi` writes them)."""
+    subprocess.run([sys.executable, str(ROOT / "scripts/event_schemas.py"), str(tmp_path)], check=True, cwd=ROOT)
+    written = {path.name: path.read_text() for path in tmp_path.iterdir()}
+    kept = {path.name: path.read_text() for path in (ROOT / "schemas/events").iterdir()}
+    assert kept == written, "run `make openapi`"
+    assert len(kept) == 8

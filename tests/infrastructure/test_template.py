@@ -68,7 +68,18 @@ PERMISSIONS: dict[str, dict[str, set[str]]] = {
             "arn:${AWS::Partition}:bedrock:${AWS::Region}::foundation-model/*",
             "arn:${AWS::Partition}:bedrock:${AWS::Region}:${AWS::AccountId}:inference-profile/*",
         },
+        "lambda:InvokeFunction": {"DescribeClusterFunction", "ClusterContextFunctionArn"},  # the provider only
     },
+    "PublishEventsFunction": {
+        "dynamodb:GetItem": {"Table"},  # a message's ticket, for its org (TICKET#* keys only)
+        "events:PutEvents": {"EventBus"},
+        "sqs:SendMessage": {"PublishEventsFailureQueue"},  # the stream's on-failure destination (SAM)
+    },
+    "WatchDeadlinesFunction": {
+        **{f"dynamodb:{a}": {"Table"} for a in ("PutItem", "UpdateItem", "GetItem", "DeleteItem")},
+        "dynamodb:Query": {"Table/index"},  # ByDeadline only
+    },
+    "DescribeClusterFunction": {},
     "UpdateMeFunction": {f"dynamodb:{a}": {"Table"} for a in ("PutItem", "UpdateItem", "GetItem", "DeleteItem")},
     "NotifyFunction": {
         "dynamodb:GetItem": {"Table"},  # tickets (TICKET#* keys only) and members (ORG#*)
@@ -108,6 +119,7 @@ def role_statements(cfn: dict[str, Any], function: str) -> list[dict[str, Any]]:
     """Every statement the function's role carries: inline policies and the template's managed ones."""
     role = cfn["Resources"][f"{function}Role"]["Properties"]
     statements = [s for policy in role.get("Policies", []) for s in policy["PolicyDocument"]["Statement"]]
+    statements = [s["Fn::If"][1] if "Fn::If" in s else s for s in statements]  # granted when the condition holds
     for arn in role.get("ManagedPolicyArns", []):
         if isinstance(arn, dict) and "Ref" in arn:
             statements += cfn["Resources"][arn["Ref"]]["Properties"]["PolicyDocument"]["Statement"]
@@ -317,3 +329,45 @@ def test_the_api_logs_access_and_the_attachments_are_versioned_and_logged(sam: d
     bucket = resources["AttachmentsBucket"]["Properties"]
     assert bucket["VersioningConfiguration"]["Status"] == "Enabled"
     assert bucket["LoggingConfiguration"]["DestinationBucketName"] == {"Ref": "AccessLogsBucket"}
+
+
+def failure_queues(sam: dict[str, Any]) -> set[str]:
+    """Every queue that holds work given up on: redrive targets, and event sources' failure destinations."""
+    found: set[str] = set()
+    for resource in sam["Resources"].values():
+        props = resource.get("Properties", {})
+        redrive = props.get("RedrivePolicy", {}).get("deadLetterTargetArn")
+        if redrive:
+            found.add(redrive["Fn::GetAtt"][0])
+        failure = props.get("EventInvokeConfig", {}).get("DestinationConfig", {}).get("OnFailure", {})
+        if failure:
+            found.add(failure["Destination"]["Fn::GetAtt"][0])
+        for event in props.get("Events", {}).values() if resource["Type"] == FUNCTION else ():
+            destination = event["Properties"].get("DestinationConfig", {}).get("OnFailure", {}).get("Destination")
+            dead_letters = event["Properties"].get("DeadLetterConfig", {}).get("Arn")
+            for arn in (destination, dead_letters):
+                if arn:
+                    found.add(arn["Fn::GetAtt"][0])
+    return found
+
+
+def test_every_failure_queue_has_an_alarm_that_can_page(sam: dict[str, Any]) -> None:
+    # Given every queue where failed work is parked
+    queues = failure_queues(sam)
+    assert {"ReviewDeadLetterQueue", "NotifyFailureQueue", "CheckAttachmentFailureQueue"} <= queues
+    # Then an alarm watches each for any message at all, and notifies the optional AlarmTopicArn
+    alarmed = {}
+    for resource in sam["Resources"].values():
+        if resource["Type"] == "AWS::CloudWatch::Alarm":
+            props = resource["Properties"]
+            [dimension] = props["Dimensions"]
+            alarmed[dimension["Value"]["Fn::GetAtt"][0]] = props
+    for queue in queues:
+        assert queue in alarmed, f"{queue} has no alarm"
+        alarm = alarmed[queue]
+        assert (alarm["MetricName"], alarm["Threshold"], alarm["ComparisonOperator"]) == (
+            "ApproximateNumberOfMessagesVisible", 0, "GreaterThanThreshold"
+        )  # fmt: skip
+        assert alarm["AlarmActions"] == {
+            "Fn::If": ["HasAlarmTopic", [{"Ref": "AlarmTopicArn"}], {"Ref": "AWS::NoValue"}]
+        }

@@ -18,6 +18,7 @@ from datetime import UTC, datetime
 from helpdesk.domain import deadlines
 from helpdesk.domain.errors import InvalidRequest, TicketClosed
 from helpdesk.domain.models import (
+    AI_REVIEWER,
     SYSTEM,
     WAITING_ON,
     Author,
@@ -123,14 +124,21 @@ def _timeline(before: Ticket, after: Ticket, by: Person, stamps: Stamps) -> list
 
 
 def _finish(
-    before: Ticket, after: Ticket, messages: list[Message], at: datetime, *, activity: bool, seen: bool = False
+    before: Ticket,
+    after: Ticket,
+    messages: list[Message],
+    at: datetime,
+    *,
+    activity: bool,
+    by: Author = SYSTEM,
+    seen: bool = False,
 ) -> Outcome:
     """Versions and times of an outcome: `version` moves when a customer can see any of it (`seen`:
     something besides the ticket and its messages, such as a file)."""
     if not messages and not seen and after == before:
         return Outcome(before, [], visible=False)  # nothing changed: nothing to write (a no-op PATCH)
     visible = seen or any(not message.internal for message in messages) or _public(before) != _public(after)
-    values: dict[str, object] = {"staff_version": before.staff_version + 1}
+    values: dict[str, object] = {"staff_version": before.staff_version + 1, "changed_by": by}
     if messages:
         values["message_stamp"] = max(message.id for message in messages)
     if visible:
@@ -160,7 +168,7 @@ def reply(ticket: Ticket, message: Message, by: Author, at: datetime, stamps: St
     elif WAITING_ON[ticket.status] is WaitingOn.USER:
         after = with_status(ticket, after_customer_reply(ticket.status), at, restart=True)
     timeline = _timeline(ticket, after, by, stamps) if after.status != ticket.status else []
-    return _finish(ticket, after, [message, *timeline], at, activity=not message.internal)
+    return _finish(ticket, after, [message, *timeline], at, activity=not message.internal, by=by)
 
 
 def update(ticket: Ticket, fields: dict[str, object], by: Author, at: datetime, stamps: Stamps) -> Outcome:
@@ -177,10 +185,10 @@ def update(ticket: Ticket, fields: dict[str, object], by: Author, at: datetime, 
     new_status = status if isinstance(status, Status) else ticket.status
     if new_status != ticket.status or after.severity != ticket.severity:
         after = with_status(after, new_status, at, restart=not deadlines.waits_on_us(ticket.status))
-    return _finish(ticket, after, _timeline(ticket, after, by, stamps), at, activity=True)
+    return _finish(ticket, after, _timeline(ticket, after, by, stamps), at, activity=True, by=by)
 
 
-def close(ticket: Ticket, by: Person, at: datetime, stamps: Stamps, reason: str = "") -> Outcome:
+def close(ticket: Ticket, by: Author, at: datetime, stamps: Stamps, reason: str = "") -> Outcome:
     open_for_changes(ticket)
     message_id, created_at = stamps.next()
     who = by.email or by.id
@@ -192,7 +200,7 @@ def close(ticket: Ticket, by: Person, at: datetime, stamps: Stamps, reason: str 
         change=Change(field="status", before=ticket.status.value, after=Status.CLOSED.value, by=by),
     )
     after = with_status(ticket, Status.CLOSED, at).model_copy(update={"closed_at": created_at})
-    return _finish(ticket, after, [note], at, activity=True)
+    return _finish(ticket, after, [note], at, activity=True, by=by)
 
 
 def reviewed(ticket: Ticket, changes: dict[str, object], notes: list[Message], at: datetime, stamps: Stamps) -> Outcome:
@@ -203,7 +211,7 @@ def reviewed(ticket: Ticket, changes: dict[str, object], notes: list[Message], a
     if ticket.status is Status.PENDING_REVIEW:
         after = with_status(after, Status.OPEN, at)
     timeline = _timeline(ticket, after, SYSTEM, stamps)
-    return _finish(ticket, after, [*notes, *timeline], at, activity=False)
+    return _finish(ticket, after, [*notes, *timeline], at, activity=False, by=AI_REVIEWER)
 
 
 def attachments_added(ticket: Ticket, internal: bool, at: datetime) -> Outcome:
@@ -232,6 +240,17 @@ def attachment_checked(ticket: Ticket, name: str, reason: str | None, internal: 
 
 
 def breached(ticket: Ticket, at: datetime) -> Outcome:
-    """The response target passed (recorded once, for the `Response Target Breached` event)."""
+    """The response target passed: recorded once (for the `Response Target Breached` event); nothing
+    when support answered meanwhile or it was recorded already."""
+    due = ticket.response_due_at
+    if due is None or ticket.response_breached_at is not None or due > timestamp(at):
+        return Outcome(ticket, [], visible=False)
     after = ticket.model_copy(update={"response_breached_at": timestamp(at)})
     return _finish(ticket, after, [], at, activity=False)
+
+
+def auto_close(ticket: Ticket, at: datetime, stamps: Stamps, days: int) -> Outcome:
+    """A resolved ticket nobody replied to for `days` closes by itself (nothing if it moved on)."""
+    if ticket.status is not Status.RESOLVED or ticket.auto_close_at is None or ticket.auto_close_at > timestamp(at):
+        return Outcome(ticket, [], visible=False)
+    return close(ticket, SYSTEM, at, stamps, reason=f"No reply for {days} days since it was resolved.")

@@ -212,6 +212,7 @@ class Ticket(Model):
     staff_version: int = Field(default=0, exclude=True)  # every change at all (support's ETag)
     response_clock: str | None = Field(default=None, exclude=True)  # since when support owes the response
     message_stamp: str | None = Field(default=None, exclude=True)  # the newest message's id
+    changed_by: Author | None = Field(default=None, exclude=True)  # who made the latest change (for events)
 
     @computed_field  # type: ignore[prop-decorator]
     @property

@@ -64,7 +64,7 @@ INDEXES = {
 MAX_EXAMINED_PER_PAGE = 1_000  # a filtered page stops after this many tickets and returns a cursor
 CHANGE_ATTEMPTS = 5  # reads and writes tried when others change the ticket at the same moment
 RESPONSE, AUTOCLOSE = "RESPONSE", "AUTOCLOSE"
-HIDDEN = ("staff_version", "response_clock", "message_stamp")  # stored, never answered
+HIDDEN = ("staff_version", "response_clock", "message_stamp", "changed_by")  # stored, never answered
 COMPUTED = {"review", "waiting_on", "response_breached", *HIDDEN}
 
 
@@ -89,7 +89,10 @@ def index_keys(ticket: Ticket) -> dict[str, Any]:
 def _values(ticket: Ticket) -> dict[str, Any]:
     """The ticket's stored attributes (None: absent), index keys included."""
     values = ticket.model_dump(mode="json", exclude=COMPUTED)
-    values |= {name: getattr(ticket, name) for name in HIDDEN}
+    hidden = {name: getattr(ticket, name) for name in HIDDEN}
+    values |= {
+        name: value.model_dump(mode="json") if hasattr(value, "model_dump") else value for name, value in hidden.items()
+    }
     values |= {
         "review": ticket.review.model_dump_json(),
         "review_status": ticket.review.status.value,  # for conditions on the review
@@ -233,11 +236,10 @@ def write(before: Ticket, outcome: Outcome, extra: Extra | None = None) -> None:
         raise Raced from exc
 
 
-def change(
-    ticket_id: str,
-    org_id: str | None,
-    act: Callable[[Ticket, Stamps], tuple[Outcome, Extra | None]],
-) -> Outcome:
+Act = Callable[[Ticket, Stamps], tuple[Outcome, Extra | None]]
+
+
+def change(ticket_id: str, org_id: str | None, act: Act) -> Outcome:
     """Read the ticket (the org's; None: any), let `act` decide the outcome, write it if nobody changed
     the ticket meanwhile; else read again. A full ticket whose unused upload grants give room back
     is written once more."""
@@ -306,6 +308,29 @@ def first_message(ticket_id: str) -> Message | None:
     )
     items = response["Items"]
     return Message.model_validate(from_item(items[0])) if items else None
+
+
+def due(kind: str, until: str, limit: int) -> list[str]:
+    """Tickets whose deadline of `kind` (RESPONSE: a response target not yet recorded as breached;
+    AUTOCLOSE: a resolved ticket's auto-close time) is at or before `until`, soonest first: read
+    from the ByDeadline index, never a scan."""
+    request: dict[str, Any] = {
+        "TableName": TABLE,
+        "IndexName": "ByDeadline",
+        "KeyConditionExpression": "gsi5pk = :kind AND gsi5sk <= :until",
+        "ExpressionAttributeValues": {":kind": {"S": kind}, ":until": {"N": str(epoch_ms(until))}},
+        "ProjectionExpression": "id",
+    }
+    if kind == RESPONSE:
+        request["FilterExpression"] = "attribute_not_exists(response_breached_at)"
+    found: list[str] = []
+    while len(found) < limit:
+        response = client.query(**request, Limit=limit)
+        found += [item["id"]["S"] for item in response["Items"]]
+        if "LastEvaluatedKey" not in response:
+            break
+        request["ExclusiveStartKey"] = response["LastEvaluatedKey"]
+    return found[:limit]
 
 
 # ---------------------------------------------------------------- lists
