@@ -64,8 +64,12 @@ export function useTicketPages(filters: Filters) {
 /** GET /v1/tickets/{id}, conditional on the ETag it last gave (304: what we hold is current). */
 const etags = new Map<string, { etag: string; body: Conversation }>();
 
-export async function fetchConversation(id: string): Promise<Conversation> {
-  const known = etags.get(id);
+/**
+ * `conditional`: send If-None-Match. Not for support: an internal note leaves the ETag as it was (so
+ * that customers cannot notice it), so a 304 could hide one from the team.
+ */
+export async function fetchConversation(id: string, conditional = true): Promise<Conversation> {
+  const known = conditional ? etags.get(id) : undefined;
   const response = await apiFetch(`/v1/tickets/${encodeURIComponent(id)}`, {
     headers: known ? { "If-None-Match": known.etag } : {},
     cache: "no-store",
@@ -83,16 +87,17 @@ export function hasPendingAttachments(ticket: Conversation | undefined): boolean
   return all.some((attachment) => attachment.status === "pending_upload");
 }
 
-export function useConversation(id: string) {
+export function useConversation(id: string, forSupport: boolean) {
   return useQuery({
     queryKey: ticketKeys.detail(id),
-    queryFn: () => fetchConversation(id),
+    queryFn: () => fetchConversation(id, !forSupport),
     // poll: fast while an upload is being checked, slowly otherwise (a 304 costs next to nothing)
     refetchInterval: (query) => (hasPendingAttachments(query.state.data) ? 1000 : 15_000),
   });
 }
 
 function refresh(queryClient: QueryClient, id: string): Promise<void> {
+  etags.delete(id); // after our own write, the whole ticket again
   return Promise.all([
     queryClient.invalidateQueries({ queryKey: ticketKeys.detail(id) }),
     queryClient.invalidateQueries({ queryKey: ["tickets", "list"] }),

@@ -47,9 +47,6 @@ function AttachmentItem({ ticketId, attachment }: { ticketId: string; attachment
   }
   return (
     <li className={`attachment attachment--${attachment.status}`}>
-      <span className="attachment__icon" aria-hidden="true">
-        📎
-      </span>
       <span className="attachment__name">{attachment.filename}</span>
       <span className="attachment__meta">
         {typeLabel(attachment.content_type)} · {formatBytes(attachment.size)}

@@ -13,7 +13,7 @@ import { ReplyBox } from "./reply-box";
 import { SupportActions } from "./support-actions";
 
 export function ConversationPage({ id, forSupport }: { id: string; forSupport: boolean }) {
-  const conversation = useConversation(id);
+  const conversation = useConversation(id, forSupport);
   const heading = useRef<HTMLHeadingElement>(null);
   const ticket = conversation.data;
 
@@ -77,7 +77,9 @@ function ConversationView({
           <StatusBadge status={ticket.status} forSupport={forSupport} />
           <SeverityBadge severity={ticket.severity} />
           <CategoryTag category={ticket.category} />
-          <span className={`waiting waiting--${ticket.waiting_on ?? "none"}`}>{waitingOnLabel(ticket.waiting_on, forSupport)}</span>
+          {ticket.status !== "waiting_customer" ? (
+            <span className={`waiting waiting--${ticket.waiting_on ?? "none"}`}>{waitingOnLabel(ticket.waiting_on, forSupport)}</span>
+          ) : null}
         </div>
         {due.state !== "none" ? (
           <p className={`response-target response-target--${due.state}`}>
@@ -151,7 +153,7 @@ function ConversationView({
           )}
         </div>
         <aside className="conversation__side" aria-label="Ticket actions">
-          {forSupport && !closed ? <SupportActions key={ticket.version} ticket={ticket} /> : null}
+          {forSupport && !closed ? <SupportActions ticket={ticket} /> : null}
           {!closed ? (
             <div className="panel">
               <h2 className="panel__title">Done?</h2>

@@ -138,7 +138,7 @@ export function FiltersForm({
                 value={filters.sort ?? ""}
                 onChange={(event) => set("sort", event.target.value === "response_due" ? "response_due" : undefined)}
               >
-                <option value="response_due">Response target, breached first</option>
+                <option value="response_due">Most urgent first</option>
                 <option value="">Newest first</option>
               </select>
             </div>

@@ -15,6 +15,14 @@ export function SupportActions({ ticket }: { ticket: Conversation }) {
   const [severity, setSeverity] = useState<Severity>(ticket.severity);
   const [assignee, setAssignee] = useState(ticket.assignee ?? "");
   const [saved, setSaved] = useState(false);
+  // a newer version of the ticket (someone's change, or ours): the fields show it
+  const [shown, setShown] = useState(ticket.version);
+  if (shown !== ticket.version) {
+    setShown(ticket.version);
+    setStatus(ticket.status);
+    setSeverity(ticket.severity);
+    setAssignee(ticket.assignee ?? "");
+  }
 
   function submit(event: SyntheticEvent) {
     event.preventDefault();

@@ -31,7 +31,9 @@ export function TicketRow({ ticket, forSupport }: { ticket: Ticket; forSupport: 
       <div className="ticket-row__side">
         <StatusBadge status={ticket.status} forSupport={forSupport} />
         <SeverityBadge severity={ticket.severity} />
-        <span className={`waiting waiting--${ticket.waiting_on ?? "none"}`}>{waitingOnLabel(ticket.waiting_on, forSupport)}</span>
+        {ticket.status !== "waiting_customer" ? (
+          <span className={`waiting waiting--${ticket.waiting_on ?? "none"}`}>{waitingOnLabel(ticket.waiting_on, forSupport)}</span>
+        ) : null}
         {due.state !== "none" ? (
           due.state === "breached" ? (
             <Badge tone="breached">{due.text}</Badge>
