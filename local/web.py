@@ -74,7 +74,13 @@ class WebApp:
     def tenants(self, _: HttpRequest) -> HttpResponse:
         tokens = self.stack._mint_tokens()  # fresh ones: a long-running stack's printed tokens expire
         document = [
-            {"key": user.key, "email": user.email, "org": user.org, "roles": list(user.roles), "token": tokens[user.key]}
+            {
+                "key": user.key,
+                "email": user.email,
+                "org": user.org,
+                "roles": list(user.roles),
+                "token": tokens[user.key],
+            }
             for user in config.DEMO_USERS
         ]
         return _json(200, document, [("Cache-Control", "no-store")])
@@ -104,7 +110,10 @@ class WebApp:
         kind = TYPES.get(path.suffix) or mimetypes.guess_type(path.name)[0] or "application/octet-stream"
         raw, packed = self._read(path, kind)
         body = raw
-        extra = [("Content-Type", kind + ("; charset=utf-8" if kind.startswith("text/") else "")), ("Cache-Control", cache)]
+        extra = [
+            ("Content-Type", kind + ("; charset=utf-8" if kind.startswith("text/") else "")),
+            ("Cache-Control", cache),
+        ]
         if packed is not None:
             extra.append(("Vary", "Accept-Encoding"))
             if "gzip" in (request.header("accept-encoding") or ""):
