@@ -11,7 +11,7 @@ PYTHON313 ?= $(shell PYENV_VERSION=3.13.0 pyenv which python3.13 2>/dev/null || 
 export PYTHON313
 export SAM_CLI_TELEMETRY = 0
 
-.PHONY: install run test unit lint typecheck validate build bench openapi eval deploy clean web web-check chromium
+.PHONY: install run test unit lint typecheck validate build bench openapi eval deploy deploy-web clean web web-check chromium
 
 $(VENV)/.installed: requirements-dev.txt layers/common/requirements.txt $(wildcard clients/cli/pyproject.toml)
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -78,8 +78,12 @@ openapi: install ## openapi.json, generated from the functions' route declaratio
 eval: install ## accuracy of the built-in review engine on eval/tickets.jsonl
 	$(PY) eval/run_eval.py
 
-deploy: build
+deploy: build web ## sam deploy --guided, then the web app: config.json from the stack's outputs, web/dist to its bucket
 	$(SAM) deploy --guided
+	$(PY) scripts/deploy_web.py
+
+deploy-web: install web ## only the web app, to the deployed stack (CONFIG_ENV=prod for samconfig's prod)
+	$(PY) scripts/deploy_web.py --config-env $(or $(CONFIG_ENV),default)
 
 clean:
 	rm -rf .aws-sam .local build .pytest_cache .ruff_cache .mypy_cache
