@@ -21,6 +21,7 @@ export function TicketListPage({ forSupport }: { forSupport: boolean }) {
 
   useEffect(() => {
     document.title = `${title} · Helpdesk`;
+    heading.current?.focus({ preventScroll: true }); // a new page: screen readers start at its title
   }, [title]);
 
   function apply(next: Filters) {

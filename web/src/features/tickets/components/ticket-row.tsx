@@ -10,9 +10,9 @@ export function TicketRow({ ticket, forSupport }: { ticket: Ticket; forSupport: 
   return (
     <li className={`ticket-row${due.state === "breached" ? " ticket-row--breached" : ""}`}>
       <div className="ticket-row__main">
-        <h3 className="ticket-row__subject">
+        <h2 className="ticket-row__subject">
           <Link href={`/tickets/${ticket.id}`}>{ticket.subject}</Link>
-        </h3>
+        </h2>
         <p className="ticket-row__summary">{ticket.summary}</p>
         <p className="ticket-row__meta">
           <span>#{ticket.id.slice(-8).toLowerCase()}</span>
