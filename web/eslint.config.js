@@ -40,5 +40,6 @@ export default tseslint.config(
       ],
     },
   },
-  { files: ["**/*.{js,mjs}"], extends: [js.configs.recommended], languageOptions: { globals: globals.node } },
+  // scripts run in node, and hand functions to the browser (page.evaluate)
+  { files: ["**/*.{js,mjs}"], extends: [js.configs.recommended], languageOptions: { globals: { ...globals.node, ...globals.browser } } },
 );
