@@ -17,6 +17,10 @@ export function FiltersForm({
   const [q, setQ] = useState(filters.q ?? "");
   const [cluster, setCluster] = useState(filters.cluster_id ?? "");
   const [org, setOrg] = useState(filters.org_id ?? "");
+  // on a phone the filters start folded (unless some are set), so the tickets come first
+  const [open, setOpen] = useState(
+    () => isFiltered(filters) || typeof window.matchMedia !== "function" || !window.matchMedia("(max-width: 40rem)").matches,
+  );
 
   function submit(event: SyntheticEvent) {
     event.preventDefault();
@@ -53,6 +57,12 @@ export function FiltersForm({
           Search
         </button>
       </div>
+      <details
+        className="filters__more"
+        open={open}
+        onToggle={(event) => setOpen((event.target as HTMLDetailsElement).open)}
+      >
+        <summary>Filters</summary>
       <div className="filters__row">
         <div className="field">
           <label htmlFor={`${id}-status`}>Status</label>
@@ -168,6 +178,7 @@ export function FiltersForm({
           </button>
         ) : null}
       </div>
+      </details>
     </form>
   );
 }
