@@ -33,6 +33,7 @@ class Person:
     def __init__(self, browser: Any, stack: RunningStack, user: str, artifacts: Path, viewport: dict[str, int]) -> None:
         self.context = browser.new_context(viewport=viewport, accept_downloads=True)
         self.context.set_default_timeout(15_000)
+        self.context.add_init_script(path=str(AXE))  # through DevTools: the page's CSP stays as it is
         self.page = self.context.new_page()
         self.problems: list[str] = []
         self.page.on("pageerror", lambda error: self.problems.append(f"page error: {error}"))
@@ -114,11 +115,10 @@ def test_a_customer_and_the_support_team_work_a_ticket_through(
     duplicate = duplicates.get_by_role("listitem").filter(has=page.get_by_role("link", name=subject))
     duplicate.get_by_text(re.compile(r"\d+% match")).wait_for()
     assert duplicate.locator("mark").count() >= 1  # the evidence: matching phrases
-    assert page.get_by_label("Category", exact=True).input_value() in (
-        "technical",
-        "bug",
-    )  # the suggestion, preselected
+    suggested = page.get_by_label("Category", exact=True).input_value()
+    assert suggested in ("technical", "bug")  # the review's suggestion, preselected
     customer.shot("02-new-ticket-review")
+    assert axe_violations(page) == []
 
     # ...and adding the text to that ticket instead of filing lands in its conversation
     duplicate.get_by_role("button", name="Add my text to this ticket instead").click()
@@ -136,6 +136,7 @@ def test_a_customer_and_the_support_team_work_a_ticket_through(
     refusal.get_by_text(re.compile(r"refused: it is a Windows executable")).wait_for()
     assert page.get_by_role("list", name="Files to send").count() == 0
     customer.shot("03-refused-executable")
+    assert axe_violations(page) == []
 
     # They reply with a log attached (inline) and a large one (presigned upload to the bucket)
     log = tmp_path / "scheduler.log"
