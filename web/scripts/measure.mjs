@@ -111,13 +111,29 @@ async function firstViewScripts(page, base) {
   return scripts;
 }
 
+/** Lighthouse now and then comes back without a metric (a trace it could not read): tried up to 3 times. */
 async function audit(page, url, preset) {
+  for (let attempt = 1; ; attempt += 1) {
+    try {
+      return await auditOnce(page, url, preset);
+    } catch (error) {
+      if (attempt >= 3) throw error;
+      console.error(`lighthouse ${preset} ${url}: ${error.message}; again`);
+    }
+  }
+}
+
+async function auditOnce(page, url, preset) {
   const client = await page.createCDPSession();
   await client.send("Network.clearBrowserCache");
   const flags = { output: "json", logLevel: "error", onlyCategories: ["performance", "accessibility"], disableStorageReset: true };
   const result = await lighthouse(url, flags, preset === "desktop" ? desktopConfig : undefined, page);
   const { performance, accessibility } = result.lhr.categories;
   const audits = result.lhr.audits;
+  const metrics = ["first-contentful-paint", "largest-contentful-paint", "total-blocking-time", "cumulative-layout-shift"];
+  if (result.lhr.runtimeError || performance.score === null || metrics.some((id) => typeof audits[id]?.numericValue !== "number")) {
+    throw new Error(result.lhr.runtimeError?.message ?? "a metric is missing");
+  }
   return {
     performance: Math.round(performance.score * 100),
     accessibility: Math.round(accessibility.score * 100),
