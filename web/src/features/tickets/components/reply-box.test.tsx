@@ -1,5 +1,5 @@
 import { QueryClient, QueryClientProvider } from "@tanstack/react-query";
-import { render, screen } from "@testing-library/react";
+import { fireEvent, render, screen } from "@testing-library/react";
 import userEvent from "@testing-library/user-event";
 import { setConfigForTests } from "@/lib/config";
 import { ReplyBox } from "./reply-box";
@@ -40,5 +40,15 @@ describe("ReplyBox", () => {
     await userEvent.click(screen.getByLabelText("Internal note (only the support team sees it)"));
     expect(screen.getByRole("heading", { name: "Internal note" })).toBeInTheDocument();
     expect(screen.getByRole("button", { name: "Add internal note" })).toBeDisabled();
+  });
+
+  it("takes files dropped on the box, judging them the same way", async () => {
+    renderBox();
+    const zone = screen.getByText(/Drop files here/).closest("div") as HTMLElement;
+    const png = new File([new Uint8Array([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a, 0, 0])], "shot.png");
+    const zip = new File([new Uint8Array([0x50, 0x4b, 0x03, 0x04, 20, 0])], "logs.txt");
+    fireEvent.drop(zone, { dataTransfer: { files: [png, zip], types: ["Files"] } });
+    expect(await screen.findByRole("list", { name: "Files to send" })).toHaveTextContent("shot.pngPNG image");
+    expect(screen.getByRole("alert")).toHaveTextContent(/"logs\.txt" was refused: it is a ZIP archive/);
   });
 });

@@ -1,4 +1,4 @@
-import { type DragEvent, type SyntheticEvent, useId, useReducer, useRef, useState } from "react";
+import { type DragEvent, type SyntheticEvent, useEffect, useId, useReducer, useRef, useState } from "react";
 import { Alert, ProgressBar } from "@/components/ui";
 import { describeError } from "@/lib/api-client";
 import { ALLOWED_TEXT, checkFile } from "@/lib/file-check";
@@ -15,6 +15,19 @@ export function ReplyBox({ ticketId, forSupport }: { ticketId: string; forSuppor
   const [sent, setSent] = useState<string | null>(null);
   const input = useRef<HTMLInputElement>(null);
   const reply = useReply(ticketId);
+
+  // a file dropped beside the box must not make the browser leave the page to open it
+  useEffect(() => {
+    const keep = (event: globalThis.DragEvent) => {
+      if (event.dataTransfer?.types.includes("Files")) event.preventDefault();
+    };
+    window.addEventListener("dragover", keep);
+    window.addEventListener("drop", keep);
+    return () => {
+      window.removeEventListener("dragover", keep);
+      window.removeEventListener("drop", keep);
+    };
+  }, []);
 
   async function add(list: FileList | null) {
     if (!list?.length) return;
