@@ -29,16 +29,6 @@ export function useSetNotifications() {
           params: { header: { "Idempotency-Key": idempotencyKey() } },
         }),
       ),
-    // optimistic: the switch moves at once, and back if the API refuses
-    onMutate: async (on: boolean) => {
-      await queryClient.cancelQueries({ queryKey: meKey });
-      const before = queryClient.getQueryData<Member>(meKey);
-      if (before) queryClient.setQueryData<Member>(meKey, { ...before, email_notifications: on });
-      return { before };
-    },
-    onError: (_error, _on, context) => {
-      if (context?.before) queryClient.setQueryData(meKey, context.before);
-    },
     onSuccess: (member) => queryClient.setQueryData(meKey, member),
   });
 }

@@ -8,6 +8,7 @@ import { isSupport, useMe, useSetNotifications } from "@/lib/me";
 export function AccountMenu({ fallbackLabel }: { fallbackLabel: string }) {
   const id = useId();
   const [open, setOpen] = useState(false);
+  const [optimistic, setOptimistic] = useState<boolean | null>(null);
   const me = useMe();
   const setNotifications = useSetNotifications();
   const root = useRef<HTMLDivElement>(null);
@@ -63,10 +64,14 @@ export function AccountMenu({ fallbackLabel }: { fallbackLabel: string }) {
                 id={`${id}-notify`}
                 type="checkbox"
                 role="switch"
-                checked={member.email_notifications ?? true}
-                disabled={setNotifications.isPending}
+                checked={optimistic ?? member.email_notifications ?? true}
                 aria-describedby={`${id}-notify-help`}
-                onChange={(event) => setNotifications.mutate(event.target.checked)}
+                onChange={(event) => {
+                  // the switch moves at once; back to what the API holds if it refuses
+                  const on = event.target.checked;
+                  setOptimistic(on);
+                  setNotifications.mutate(on, { onSettled: () => setOptimistic(null) });
+                }}
               />
               <label htmlFor={`${id}-notify`}>Email notifications</label>
               <p id={`${id}-notify-help`} className="hint">
