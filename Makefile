@@ -72,8 +72,9 @@ bench: install ## cold starts, AWS round trips, latency as data grows, the local
 	$(PY) -m bench.run
 	$(PY) -m bench.local_stack
 
-openapi: install ## openapi.json, generated from the functions' route declarations
+openapi: install ## openapi.json, generated from the functions' route declarations, and the clients' copy of its enums
 	$(PY) scripts/openapi.py > openapi.json
+	$(PY) scripts/client_vocabulary.py > clients/cli/tickets_cli/vocabulary.py
 
 eval: install ## accuracy of the built-in review engine on eval/tickets.jsonl
 	$(PY) eval/run_eval.py

@@ -3,6 +3,7 @@ data grows. Figures are ratios within one run (these machines are noisy); README
 
 from __future__ import annotations
 
+import argparse
 import os
 import random
 import shutil
@@ -10,6 +11,7 @@ import statistics
 import subprocess
 import sys
 import time
+from dataclasses import dataclass
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -22,17 +24,49 @@ FLOOR = "import boto3\nclient = boto3.client('dynamodb')\n"
 # ---------------------------------------------------------------- cold starts
 
 
-def build_artifacts() -> dict[str, Path]:
-    """The layer built by its own Makefile recipe (for this machine's platform), each function's
-    code, and the boto3 the Lambda runtime provides; every .py compiled like `make build` does."""
-    layer, runtime, functions = BUILD / "layer", BUILD / "runtime", BUILD / "functions"
-    shutil.rmtree(BUILD, ignore_errors=True)
+@dataclass(frozen=True)
+class Target:
+    """What a cold start imports: the handler's folder and the built layer (None: the floor)."""
+
+    code: Path
+    layer: Path | None
+    function: str  # the logical id whose environment it gets
+
+
+def _build_layer(source: Path, into: Path) -> Path:
     platform = "manylinux2014_aarch64" if os.uname().machine == "aarch64" else "manylinux2014_x86_64"
     subprocess.run(
-        ["make", "-s", "-C", str(ROOT / "layers/common"), "build-CommonLayer",
-         f"ARTIFACTS_DIR={layer}", f"PLATFORM={platform}", f"PYTHON313={PYTHON313}"],
+        ["make", "-s", "-C", str(source), "build-CommonLayer",
+         f"ARTIFACTS_DIR={into}", f"PLATFORM={platform}", f"PYTHON313={PYTHON313}"],
         check=True,
     )  # fmt: skip
+    return into / "python"
+
+
+def _checkout(revision: str) -> Path:
+    """The shared layer and the functions of another revision (git archive), to measure both in one run."""
+    folder = BUILD / "baseline-source"
+    folder.mkdir(parents=True)
+    archive = subprocess.run(
+        ["git", "-C", str(ROOT), "archive", revision, "layers/common", "functions"], check=True, capture_output=True
+    ).stdout
+    subprocess.run(["tar", "-x", "-C", str(folder)], input=archive, check=True)
+    return folder
+
+
+def _compile(folder: Path) -> None:
+    subprocess.run(
+        [PYTHON313, "-m", "compileall", "-q", "-j", "0", "--invalidation-mode", "unchecked-hash", str(folder)],
+        check=True,
+    )
+
+
+def build_artifacts(baseline: str | None = None) -> dict[str, Target]:
+    """The layer built by its own Makefile recipe (for this machine's platform), each function's
+    code, and the boto3 the Lambda runtime provides; every .py compiled like `make build` does.
+    With `baseline`, the same again from that git revision, as `base:<function>` targets."""
+    runtime = BUILD / "runtime"
+    shutil.rmtree(BUILD, ignore_errors=True)
     import boto3
 
     subprocess.run(
@@ -40,19 +74,26 @@ def build_artifacts() -> dict[str, Path]:
          f"boto3=={boto3.__version__}"],
         check=True,
     )  # fmt: skip
-    targets = {"floor": BUILD / "floor"}
-    targets["floor"].mkdir(parents=True)
-    (targets["floor"] / "app.py").write_text(FLOOR)
-    for logical_id, code in _api_functions().items():
-        target = functions / logical_id
-        target.mkdir(parents=True)
-        shutil.copy(ROOT / code / "app.py", target / "app.py")
-        targets[logical_id] = target
-    for folder in (runtime, functions, targets["floor"]):
-        subprocess.run(
-            [PYTHON313, "-m", "compileall", "-q", "-j", "0", "--invalidation-mode", "unchecked-hash", str(folder)],
-            check=True,
-        )
+    _compile(runtime)
+    floor = BUILD / "floor"
+    floor.mkdir(parents=True)
+    (floor / "app.py").write_text(FLOOR)
+    _compile(floor)
+    targets = {"floor": Target(floor, None, "floor")}
+    sources = {"": ROOT}
+    if baseline:
+        sources["base:"] = _checkout(baseline)
+    for prefix, source in sources.items():
+        layer = _build_layer(source / "layers/common", BUILD / f"{prefix.rstrip(':') or 'current'}-layer")
+        functions = BUILD / f"{prefix.rstrip(':') or 'current'}-functions"
+        for logical_id, code in _api_functions().items():
+            if not (source / code / "app.py").exists():
+                continue
+            target = functions / logical_id
+            target.mkdir(parents=True)
+            shutil.copy(source / code / "app.py", target / "app.py")
+            targets[prefix + logical_id] = Target(target, layer, logical_id)
+        _compile(functions)
     return targets
 
 
@@ -84,19 +125,41 @@ def _lambda_environment(logical_id: str) -> dict[str, str]:
     }
 
 
-def cold_starts(targets: dict[str, Path]) -> dict[str, float]:
-    """Median wall time of a fresh python3.13 that imports the handler module, per target."""
-    layer, runtime = BUILD / "layer" / "python", BUILD / "runtime"
+def cold_starts(targets: dict[str, Target]) -> dict[str, float]:
+    """Median wall time of a fresh python3.13 that imports the handler module, per target (the
+    targets shuffled in every round, so a busy moment of the machine hits them alike)."""
+    runtime = BUILD / "runtime"
     samples: dict[str, list[float]] = {name: [] for name in targets}
     names = list(targets)
     for _ in range(ROUNDS):
         random.shuffle(names)
         for name in names:
-            code = f"import sys; sys.path[:0] = [{str(targets[name])!r}, {str(layer)!r}, {str(runtime)!r}]; import app"
+            target = targets[name]
+            path = [str(target.code), *([str(target.layer)] if target.layer else []), str(runtime)]
+            code = f"import sys; sys.path[:0] = {path!r}; import app"
             started = time.perf_counter()
-            subprocess.run([PYTHON313, "-I", "-S", "-c", code], check=True, env=_lambda_environment(name))
+            subprocess.run([PYTHON313, "-I", "-S", "-c", code], check=True, env=_lambda_environment(target.function))
             samples[name].append(time.perf_counter() - started)
     return {name: statistics.median(values) for name, values in samples.items()}
+
+
+def instruction_counts(targets: dict[str, Target]) -> dict[str, int]:
+    """Instructions a fresh python3.13 executes to import each handler (valgrind's callgrind): the
+    same for the same code whatever else the machine is doing, so a few percent can be told apart."""
+    runtime = BUILD / "runtime"
+    counts: dict[str, int] = {}
+    for name, target in targets.items():
+        path = [str(target.code), *([str(target.layer)] if target.layer else []), str(runtime)]
+        code = f"import sys; sys.path[:0] = {path!r}; import app"
+        result = subprocess.run(
+            ["valgrind", "--tool=callgrind", "--callgrind-out-file=/dev/null", PYTHON313, "-I", "-S", "-c", code],
+            env={**_lambda_environment(target.function), "PYTHONHASHSEED": "0"},
+            capture_output=True,
+            text=True,
+            check=True,
+        )
+        counts[name] = int(result.stderr.split("Collected :")[1].split()[0])
+    return counts
 
 
 # ---------------------------------------------------------------- round trips and latency
@@ -162,8 +225,18 @@ def _texts(count: int, seed: int) -> list[tuple[str, str]]:
 
 def _ticket_items(org: str, subject: str, body: str, reviewed: bool) -> tuple[str, list[dict]]:
     """A ticket of `org` and its first message as the API writes them (reviewed, or pending review)."""
-    from helpdesk import repository
-    from helpdesk.models import Author, AuthorKind, Message, ReviewStatus, Severity, Status, Ticket, TicketReview, stamp
+    from helpdesk.domain.models import (
+        Author,
+        AuthorKind,
+        Message,
+        ReviewStatus,
+        Severity,
+        Status,
+        Ticket,
+        TicketReview,
+        stamp,
+    )
+    from helpdesk.store import tickets as repository
 
     ticket_id, at = stamp()
     ticket = Ticket(
@@ -173,7 +246,7 @@ def _ticket_items(org: str, subject: str, body: str, reviewed: bool) -> tuple[st
         created_by={"id": "u-1"}, source="api", created_at=at, updated_at=at, last_activity_at=at, version=1,
     )  # fmt: skip
     first = Message(id=ticket_id, author=Author(id="u-1", email=None, kind=AuthorKind.USER), body=body, created_at=at)
-    return ticket_id, [repository._ticket_item(ticket, body.lower()), repository._message_item(ticket, first)]
+    return ticket_id, [repository.ticket_item(ticket, body.lower()), repository.message_item(ticket.id, first)]
 
 
 def seed_org(org: str, count: int, seed: int) -> None:
@@ -181,8 +254,9 @@ def seed_org(org: str, count: int, seed: int) -> None:
     written as the API and the reviewer would write them (batched, to seed quickly)."""
     import boto3
 
-    from helpdesk import duplicate_index, repository
     from helpdesk.review.similarity import index_entry
+    from helpdesk.store import core as repository
+    from helpdesk.store import duplicates as duplicate_index
 
     client = boto3.client("dynamodb", region_name="eu-west-1")
     items: list[dict] = []
@@ -228,7 +302,8 @@ def review_latency(calls: dict[str, int], rounds: int = 15) -> dict[str, float]:
     """Median time the reviewer takes for a new ticket of each seeded org (built-in engine)."""
     import boto3
 
-    from helpdesk import repository, reviewer
+    from helpdesk.review import worker as reviewer
+    from helpdesk.store import core as repository
 
     client = boto3.client("dynamodb", region_name="eu-west-1")
     results: dict[str, float] = {}
@@ -247,16 +322,50 @@ def review_latency(calls: dict[str, int], rounds: int = 15) -> dict[str, float]:
 
 
 def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--baseline", metavar="REV", help="also measure the cold starts of this git revision")
+    parser.add_argument("--cold-starts-only", action="store_true", help="skip round trips and latency")
+    parser.add_argument(
+        "--instructions", action="store_true", help="also count the instructions of each import (valgrind)"
+    )
+    args = parser.parse_args()
     sys.path[:0] = [str(ROOT / "layers/common"), str(ROOT)]
     print(f"# Helpdesk bench ({time.strftime('%Y-%m-%d %H:%M')}, python3.13 = {PYTHON313})\n")
 
-    targets = build_artifacts()
+    targets = build_artifacts(args.baseline)
     medians = cold_starts(targets)
     floor = medians["floor"]
     print(f"## Cold start: import of the handler module, median of {ROUNDS} fresh processes\n")
-    print("| function | wall ms | × floor |\n|---|---:|---:|")
+    if args.baseline:
+        print(f"| function | wall ms | × floor | {args.baseline}: × floor | now / then |\n|---|---:|---:|---:|---:|")
+    else:
+        print("| function | wall ms | × floor |\n|---|---:|---:|")
     for name, value in sorted(medians.items(), key=lambda kv: kv[1]):
-        print(f"| {name} | {value * 1000:.0f} | {value / floor:.2f} |")
+        if name.startswith("base:"):
+            continue
+        row = f"| {name} | {value * 1000:.0f} | {value / floor:.2f} |"
+        if args.baseline and f"base:{name}" in medians:
+            then = medians[f"base:{name}"]
+            row += f" {then / floor:.2f} | {value / then:.3f} |"
+        elif args.baseline:
+            row += " | |"
+        print(row)
+    if args.instructions:
+        counts = instruction_counts(targets)
+        print("\n## Cold start in instructions (callgrind: repeatable on a busy machine)\n")
+        header = "| function | instructions | × floor |" + (
+            f" {args.baseline}: × floor | now / then |" if args.baseline else ""
+        )
+        print(header + "\n|---|---:|---:|" + ("---:|---:|" if args.baseline else ""))
+        for name, value in sorted(counts.items(), key=lambda kv: kv[1]):
+            if name.startswith("base:"):
+                continue
+            row = f"| {name} | {value:,} | {value / counts['floor']:.2f} |"
+            if args.baseline and f"base:{name}" in counts:
+                row += f" {counts[f'base:{name}'] / counts['floor']:.2f} | {value / counts[f'base:{name}']:.3f} |"
+            print(row)
+    if args.cold_starts_only:
+        return
 
     mock, calls = _in_process_aws()
     try:

@@ -22,7 +22,8 @@ MIN_RECALL_AT_3 = 0.70
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "layers" / "common"))
 
-from helpdesk.review.engine import ReviewDraft, ReviewResult, review  # noqa: E402
+from helpdesk.domain.reviews import ReviewDraft, ReviewResult  # noqa: E402
+from helpdesk.review.engine import review  # noqa: E402
 from helpdesk.review.redact import redact  # noqa: E402
 from helpdesk.review.similarity import InMemoryCandidateSource  # noqa: E402
 

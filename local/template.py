@@ -51,12 +51,28 @@ def resources(kind: str, template: dict[str, Any] | None = None) -> dict[str, di
     return {name: res for name, res in template["Resources"].items() if res["Type"] == kind}
 
 
+def policy_statements(function: dict[str, Any], template: dict[str, Any] | None = None) -> list[dict[str, Any]]:
+    """The statements a function's role is granted: its inline `Policies` statements and those of the
+    template's managed policies it names (`- !Ref SomePolicy`)."""
+    template = template or load()
+    statements: list[dict[str, Any]] = []
+    for policy in function["Properties"].get("Policies", []):
+        if isinstance(policy, dict) and "Ref" in policy:
+            managed = template["Resources"][policy["Ref"]]
+            assert managed["Type"] == "AWS::IAM::ManagedPolicy", policy
+            statements += managed["Properties"]["PolicyDocument"]["Statement"]
+        elif isinstance(policy, dict):
+            statements += policy.get("Statement", [])
+    return statements
+
+
 @dataclass
 class Stack:
     """Physical names of the resources created from the template."""
 
     names: dict[str, str] = field(default_factory=dict)  # logical id -> table name / bucket / queue url
     arns: dict[str, str] = field(default_factory=dict)
+    secrets: dict[str, str] = field(default_factory=dict)  # secret ARN -> its generated value
 
 
 def create_tables(dynamodb: Any, stack: Stack, prefix: str = "helpdesk") -> None:
@@ -110,8 +126,22 @@ def create_buckets(s3: Any, stack: Stack, prefix: str = "helpdesk") -> None:
         stack.arns[logical_id] = f"arn:aws:s3:::{name}"
 
 
+def create_secrets(secretsmanager: Any, stack: Stack, prefix: str = "helpdesk") -> None:
+    """Secrets the template generates (GenerateSecretString), generated here the same way."""
+    for logical_id, res in resources("AWS::SecretsManager::Secret").items():
+        spec = res["Properties"].get("GenerateSecretString", {})
+        value = secretsmanager.get_random_password(
+            PasswordLength=int(spec.get("PasswordLength", 32)),
+            ExcludePunctuation=bool(spec.get("ExcludePunctuation", False)),
+        )["RandomPassword"]
+        arn = secretsmanager.create_secret(Name=f"{prefix}-{logical_id}", SecretString=value)["ARN"]
+        stack.names[logical_id] = stack.arns[logical_id] = arn
+        stack.secrets[arn] = value
+
+
 def create_all(session: Any, prefix: str = "helpdesk", endpoint_url: str | None = None) -> Stack:
     stack = Stack()
+    create_secrets(session.client("secretsmanager", endpoint_url=endpoint_url), stack, prefix)
     create_tables(session.client("dynamodb", endpoint_url=endpoint_url), stack, prefix)
     create_queues(session.client("sqs", endpoint_url=endpoint_url), stack, prefix)
     create_buckets(session.client("s3", endpoint_url=endpoint_url), stack, prefix)
@@ -160,7 +190,8 @@ def _resolve(value: Any, values: dict[str, str], stack: Stack) -> str:
     if isinstance(value, dict) and "Fn::Sub" in value:
         text, extra = (value["Fn::Sub"], {}) if isinstance(value["Fn::Sub"], str) else value["Fn::Sub"]
         scope = {**values, **{name: _resolve(v, values, stack) for name, v in extra.items()}}
-        return _SUB.sub(lambda match: _substitute(match.group(1), scope, stack), text)
+        substituted = _SUB.sub(lambda match: _substitute(match.group(1), scope, stack), text)
+        return _DYNAMIC.sub(lambda match: stack.secrets.get(match.group(1), ""), substituted)
     if isinstance(value, dict) and "Fn::Join" in value:
         separator, parts = value["Fn::Join"]
         return separator.join(_resolve(part, values, stack) for part in parts)
@@ -182,6 +213,8 @@ def _resolve_list(value: Any, values: dict[str, str], stack: Stack) -> list[str]
 
 
 _SUB = re.compile(r"\$\{([^}!][^}]*)\}")
+# a dynamic reference CloudFormation resolves at deploy time: the secret's value
+_DYNAMIC = re.compile(r"\{\{resolve:secretsmanager:(.+?):SecretString(?:::)?\}\}")
 
 
 def _named_resource(value: Any, stack: Stack) -> str | None:

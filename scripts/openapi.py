@@ -24,8 +24,8 @@ for name, value in {
 from pydantic import BaseModel  # noqa: E402
 from pydantic.json_schema import models_json_schema  # noqa: E402
 
-from helpdesk.http import Api, RouteSpec  # noqa: E402
-from helpdesk.schemas import Problem  # noqa: E402
+from helpdesk.api.http import Api, RouteSpec  # noqa: E402
+from helpdesk.api.schemas import Problem  # noqa: E402
 from local import template  # noqa: E402
 
 REF = "#/components/schemas/{model}"
@@ -129,7 +129,7 @@ def operation(spec: RouteSpec, refs: dict[type[BaseModel], dict[str, Any]], sche
 def multipart_schema(spec: RouteSpec) -> dict[str, Any]:
     """The form a multipart route takes: its JSON body in a `payload` field (unless files only) and
     up to 3 `attachments` files (helpdesk.multipart)."""
-    from helpdesk.multipart import FILES_FIELD, MAX_FILES, PAYLOAD_FIELD
+    from helpdesk.api.multipart import FILES_FIELD, MAX_FILES, PAYLOAD_FIELD
 
     files = {"type": "array", "maxItems": MAX_FILES, "items": {"type": "string", "format": "binary"}}
     if not spec.multipart_payload:

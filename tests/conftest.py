@@ -21,6 +21,7 @@ os.environ.update(
         "POWERTOOLS_TRACE_DISABLED": "true",
         "POWERTOOLS_LOG_LEVEL": "WARNING",
         "AWS_LAMBDA_FUNCTION_NAME": "helpdesk-test",
+        "CURSOR_KEY": "test-cursor-signing-key",
     }
 )
 

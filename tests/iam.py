@@ -60,11 +60,10 @@ def _roles() -> dict[str, dict[str, set[str]]]:
     for resource in template.resources("AWS::Serverless::Function").values():
         name = resource["Properties"]["CodeUri"].rstrip("/").rsplit("/", 1)[-1]
         actions = roles.setdefault(name, {})
-        for policy in resource["Properties"].get("Policies", []):
-            for statement in policy.get("Statement", []) if isinstance(policy, dict) else []:
-                listed = statement["Action"] if isinstance(statement["Action"], list) else [statement["Action"]]
-                for action in listed:
-                    actions.setdefault(action, set()).update(resource_names(statement["Resource"]))
+        for statement in template.policy_statements(resource):
+            listed = statement["Action"] if isinstance(statement["Action"], list) else [statement["Action"]]
+            for action in listed:
+                actions.setdefault(action, set()).update(resource_names(statement["Resource"]))
     return roles
 
 

@@ -56,6 +56,23 @@ def _as_function(name: str, handler: Any) -> Any:
     return handle
 
 
+def token_for(claims: dict[str, Any]) -> str:
+    """A bearer token whose payload holds `claims` with their JSON types, as the one API Gateway's
+    authorizer verified (its signature is not checked again by the functions)."""
+
+    def part(value: Any) -> str:
+        return base64.urlsafe_b64encode(json.dumps(value).encode()).decode().rstrip("=")
+
+    return f"{part({'alg': 'RS256', 'kid': 'test'})}.{part(claims)}.c2lnbmF0dXJl"
+
+
+def flattened(claims: dict[str, Any]) -> dict[str, str]:
+    """Claims as API Gateway hands them to a function: every value a string."""
+    from local.authorizer import flatten_claims
+
+    return flatten_claims(claims)
+
+
 def event(
     name: str,
     *,
@@ -71,7 +88,8 @@ def event(
     """The sample event events/<name>.json, adjusted."""
     sample = copy.deepcopy(json.loads((EVENTS / f"{name}.json").read_text()))
     if claims is not None:
-        sample["requestContext"]["authorizer"]["jwt"]["claims"] = dict(claims)
+        sample["requestContext"]["authorizer"]["jwt"]["claims"] = flattened(claims)
+        sample["headers"]["authorization"] = f"Bearer {token_for(claims)}"
     if path is not None:
         sample["pathParameters"] = dict(path)
         raw_path = sample["routeKey"].split(" ", 1)[1]

@@ -7,8 +7,8 @@ from urllib.parse import unquote_plus
 from aws_lambda_powertools.utilities.typing import LambdaContext
 from pydantic import BaseModel, Field
 
-from helpdesk import attachments
 from helpdesk.observability import MetricUnit, instrumented, metrics
+from helpdesk.tickets import attachments
 
 
 class S3Object(BaseModel):

@@ -1,8 +1,9 @@
 """POST /v1/tickets/{ticket_id}/close (alias DELETE /v1/tickets/{ticket_id}): close for good."""
 
-from helpdesk import tickets
-from helpdesk.http import Response, RouteSpec, json_response, lambda_handler_for, make_api, route
+from helpdesk.api.http import Response, RouteSpec, json_response, lambda_handler_for, make_api, route
+from helpdesk.api.schemas import Closed
 from helpdesk.observability import MetricUnit, metrics
+from helpdesk.tickets import conversation
 
 api = make_api()
 
@@ -14,7 +15,7 @@ api = make_api()
         "/v1/tickets/{ticket_id}/close",
         "Close a ticket",
         "closeTicket",
-        response=tickets.Closed,
+        response=Closed,
         errors=(401, 403, 404, 409),
     ),
     RouteSpec(
@@ -22,12 +23,12 @@ api = make_api()
         "/v1/tickets/{ticket_id}",
         "Close a ticket (alias)",
         "deleteTicket",
-        response=tickets.Closed,
+        response=Closed,
         errors=(401, 403, 404, 409),
     ),
 )
 def close_ticket(ticket_id: str) -> Response:
-    closed = tickets.close(api.caller(), ticket_id)
+    closed = conversation.close(api.caller(), ticket_id)
     metrics.add_metric(name="TicketsClosed", unit=MetricUnit.Count, value=1)
     return json_response(200, closed)
 

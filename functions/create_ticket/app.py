@@ -2,14 +2,14 @@
 
 from typing import TYPE_CHECKING
 
-from helpdesk import filing
-from helpdesk.http import Response, RouteSpec, json_response, lambda_handler_for, make_api, route
-from helpdesk.models import Ticket
+from helpdesk.api.http import Response, RouteSpec, json_response, lambda_handler_for, make_api, route
+from helpdesk.api.schemas import TicketDraft
+from helpdesk.domain.models import Ticket
 from helpdesk.observability import MetricUnit, metrics
-from helpdesk.schemas import TicketDraft
+from helpdesk.tickets import filing
 
 if TYPE_CHECKING:
-    from helpdesk.multipart import UploadedFile
+    from helpdesk.api.multipart import UploadedFile
 
 api = make_api()
 

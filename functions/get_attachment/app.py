@@ -1,7 +1,7 @@
 """GET /v1/tickets/{ticket_id}/attachments/{attachment_id}: 302 to a short-lived presigned download."""
 
-from helpdesk import attachments
-from helpdesk.http import Response, RouteSpec, lambda_handler_for, make_api, route
+from helpdesk.api.http import Response, RouteSpec, lambda_handler_for, make_api, route
+from helpdesk.tickets import attachments
 
 api = make_api()
 

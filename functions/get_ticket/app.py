@@ -1,8 +1,8 @@
 """GET /v1/tickets/{ticket_id}: the ticket with its whole conversation."""
 
-from helpdesk import tickets
-from helpdesk.http import Response, RouteSpec, etag, json_response, lambda_handler_for, make_api, route
-from helpdesk.models import Conversation
+from helpdesk.api.http import Response, RouteSpec, etag, json_response, lambda_handler_for, make_api, route
+from helpdesk.domain.models import Conversation
+from helpdesk.tickets import conversation
 
 api = make_api()
 
@@ -19,8 +19,8 @@ api = make_api()
     ),
 )
 def get_ticket(ticket_id: str) -> Response:
-    conversation = tickets.get_conversation(api.caller(), ticket_id)
-    return json_response(200, conversation, {"ETag": etag(conversation.version)})
+    ticket = conversation.get_conversation(api.caller(), ticket_id)
+    return json_response(200, ticket, {"ETag": etag(ticket.version)})
 
 
 lambda_handler = lambda_handler_for(api)

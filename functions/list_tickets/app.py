@@ -1,7 +1,8 @@
 """GET /v1/tickets: the caller's org's tickets (every org's for support), newest first."""
 
-from helpdesk import tickets
-from helpdesk.http import Response, RouteSpec, json_response, lambda_handler_for, make_api, route
+from helpdesk.api.http import Response, RouteSpec, json_response, lambda_handler_for, make_api, route
+from helpdesk.api.schemas import ListParams, TicketPage
+from helpdesk.tickets import listing
 
 api = make_api()
 
@@ -13,13 +14,13 @@ api = make_api()
         "/v1/tickets",
         "List tickets",
         "listTickets",
-        response=tickets.TicketPage,
-        query=tickets.ListParams,
+        response=TicketPage,
+        query=ListParams,
         errors=(400, 401, 403, 404, 422),
     ),
 )
-def list_tickets(query: tickets.ListParams) -> Response:
-    return json_response(200, tickets.list_tickets(api.caller(), query))
+def list_tickets(query: ListParams) -> Response:
+    return json_response(200, listing.list_tickets(api.caller(), query))
 
 
 lambda_handler = lambda_handler_for(api)

@@ -7,8 +7,8 @@ from aws_lambda_powertools.utilities.batch import BatchProcessor, EventType, pro
 from aws_lambda_powertools.utilities.batch.types import PartialItemFailureResponse
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
-from helpdesk import mailer
-from helpdesk.notifications import BatchDirectory, StreamRecord, mails_for
+from helpdesk.notify import delivery
+from helpdesk.notify.rules import BatchDirectory, StreamRecord, mails_for
 from helpdesk.observability import instrumented
 
 processor = BatchProcessor(event_type=EventType.DynamoDBStreams, model=StreamRecord)
@@ -19,7 +19,7 @@ def handle(event: dict[str, Any], context: LambdaContext) -> PartialItemFailureR
     ends_at = time.time() + context.get_remaining_time_in_millis() / 1000
 
     def record_handler(record: StreamRecord) -> None:
-        mailer.deliver(mails_for(record, directory), lease_until=ends_at)
+        delivery.deliver(mails_for(record, directory), lease_until=ends_at)
 
     return process_partial_response(event=event, record_handler=record_handler, processor=processor, context=context)
 

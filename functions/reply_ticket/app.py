@@ -3,14 +3,14 @@ JSON, or multipart with up to 3 files."""
 
 from typing import TYPE_CHECKING
 
-from helpdesk import tickets
-from helpdesk.http import Response, RouteSpec, json_response, lambda_handler_for, make_api, route
-from helpdesk.models import Message
+from helpdesk.api.http import Response, RouteSpec, json_response, lambda_handler_for, make_api, route
+from helpdesk.api.schemas import Reply
+from helpdesk.domain.models import Message
 from helpdesk.observability import MetricUnit, metrics
-from helpdesk.schemas import Reply
+from helpdesk.tickets import conversation
 
 if TYPE_CHECKING:
-    from helpdesk.multipart import UploadedFile
+    from helpdesk.api.multipart import UploadedFile
 
 api = make_api()
 ERRORS = (400, 401, 403, 404, 409, 413, 415, 422)
@@ -43,7 +43,7 @@ MULTIPART = ("multipart/form-data",)
     ),
 )
 def reply_ticket(ticket_id: str, body: Reply, files: "tuple[UploadedFile, ...]" = ()) -> Response:
-    message = tickets.reply(api.caller(), ticket_id, body, files)
+    message = conversation.reply(api.caller(), ticket_id, body, files)
     metrics.add_metric(name="Replies", unit=MetricUnit.Count, value=1)
     return json_response(201, message, {"Location": f"/v1/tickets/{ticket_id}"})
 

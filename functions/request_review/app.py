@@ -1,9 +1,9 @@
 """POST /v1/tickets/review: queue an AI review of a draft; 202 + review_id."""
 
-from helpdesk import reviews
-from helpdesk.http import Response, RouteSpec, json_response, lambda_handler_for, make_api, route
-from helpdesk.models import Review
-from helpdesk.schemas import ReviewRequest
+from helpdesk.api.http import Response, RouteSpec, json_response, lambda_handler_for, make_api, route
+from helpdesk.api.schemas import ReviewRequest
+from helpdesk.domain.reviews import Review
+from helpdesk.review import drafts
 
 api = make_api()
 
@@ -16,7 +16,7 @@ api = make_api()
     ),
 )  # fmt: skip
 def request_review(body: ReviewRequest) -> Response:
-    review = reviews.request_review(api.caller(), body)
+    review = drafts.request_review(api.caller(), body)
     return json_response(202, review, {"Location": f"/v1/tickets/reviews/{review.review_id}"})
 
 

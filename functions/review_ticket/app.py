@@ -8,9 +8,9 @@ from aws_lambda_powertools.utilities.parser.models import SqsRecordModel
 from aws_lambda_powertools.utilities.typing import LambdaContext
 from pydantic import Json
 
-from helpdesk import reviewer
-from helpdesk.models import ReviewJob
+from helpdesk.domain.reviews import ReviewJob
 from helpdesk.observability import instrumented
+from helpdesk.review import worker
 
 
 class ReviewJobRecord(SqsRecordModel):
@@ -21,7 +21,7 @@ processor = BatchProcessor(event_type=EventType.SQS, model=ReviewJobRecord)
 
 
 def review(record: ReviewJobRecord) -> None:
-    reviewer.run(record.body)
+    worker.run(record.body)
 
 
 def handle(event: dict[str, Any], context: LambdaContext) -> PartialItemFailureResponse:

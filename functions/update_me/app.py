@@ -1,9 +1,9 @@
 """PATCH /v1/me: turn email notifications on or off."""
 
-from helpdesk import tickets
-from helpdesk.http import Response, RouteSpec, json_response, lambda_handler_for, make_api, route
-from helpdesk.models import Member
-from helpdesk.schemas import MemberUpdate
+from helpdesk.api.http import Response, RouteSpec, json_response, lambda_handler_for, make_api, route
+from helpdesk.api.schemas import MemberUpdate
+from helpdesk.domain.models import Member
+from helpdesk.tickets import members
 
 api = make_api()
 
@@ -21,7 +21,7 @@ api = make_api()
     ),
 )
 def update_me(body: MemberUpdate) -> Response:
-    return json_response(200, tickets.update_me(api.caller(), body))
+    return json_response(200, members.update_me(api.caller(), body))
 
 
 lambda_handler = lambda_handler_for(api, idempotent=True)

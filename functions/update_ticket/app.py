@@ -1,7 +1,6 @@
 """PATCH /v1/tickets/{ticket_id}: change subject, category, severity (support: status, assignee)."""
 
-from helpdesk import tickets
-from helpdesk.http import (
+from helpdesk.api.http import (
     Response,
     RouteSpec,
     etag,
@@ -11,8 +10,9 @@ from helpdesk.http import (
     make_api,
     route,
 )
-from helpdesk.models import Ticket
-from helpdesk.schemas import TicketUpdate
+from helpdesk.api.schemas import TicketUpdate
+from helpdesk.domain.models import Ticket
+from helpdesk.tickets import changes
 
 api = make_api()
 
@@ -30,7 +30,7 @@ api = make_api()
     ),
 )
 def update_ticket(ticket_id: str, body: TicketUpdate) -> Response:
-    ticket = tickets.update_ticket(api.caller(), ticket_id, body, if_match_version(api))
+    ticket = changes.update_ticket(api.caller(), ticket_id, body, if_match_version(api))
     return json_response(200, ticket, {"ETag": etag(ticket.version)})
 
 

@@ -3,13 +3,13 @@ for one file up to 10 MB (JSON {filename, content_type, size})."""
 
 from typing import TYPE_CHECKING
 
-from helpdesk import attachments
-from helpdesk.http import Response, RouteSpec, json_response, lambda_handler_for, make_api, route
+from helpdesk.api.http import Response, RouteSpec, json_response, lambda_handler_for, make_api, route
+from helpdesk.api.schemas import UploadedAttachments, UploadRequest, UploadResult
 from helpdesk.observability import MetricUnit, metrics
-from helpdesk.schemas import UploadedAttachments, UploadRequest, UploadResult
+from helpdesk.tickets import attachments
 
 if TYPE_CHECKING:
-    from helpdesk.multipart import UploadedFile
+    from helpdesk.api.multipart import UploadedFile
 
 api = make_api()
 

@@ -40,3 +40,13 @@ def test_document_is_valid_openapi() -> None:
     from openapi_spec_validator import validate
 
     validate(generated())
+
+
+def test_the_clients_enums_are_the_apis() -> None:
+    """The CLI and the MCP server take their enums from clients/cli/tickets_cli/vocabulary.py, which is
+    generated from openapi.json: an API change the clients miss fails here."""
+    sys.path.insert(0, str(ROOT / "scripts"))
+    import client_vocabulary
+
+    expected = client_vocabulary.render(json.loads((ROOT / "openapi.json").read_text()))
+    assert (ROOT / "clients/cli/tickets_cli/vocabulary.py").read_text() == expected, "run `make openapi`"

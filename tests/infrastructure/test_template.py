@@ -103,14 +103,22 @@ def declared_routes(code_uri: str) -> set[str]:
     return set(module.api.routes)
 
 
+def role_statements(cfn: dict[str, Any], function: str) -> list[dict[str, Any]]:
+    """Every statement the function's role carries: inline policies and the template's managed ones."""
+    role = cfn["Resources"][f"{function}Role"]["Properties"]
+    statements = [s for policy in role.get("Policies", []) for s in policy["PolicyDocument"]["Statement"]]
+    for arn in role.get("ManagedPolicyArns", []):
+        if isinstance(arn, dict) and "Ref" in arn:
+            statements += cfn["Resources"][arn["Ref"]]["Properties"]["PolicyDocument"]["Statement"]
+    return statements
+
+
 def granted(cfn: dict[str, Any], function: str) -> dict[str, set[str]]:
-    role = cfn["Resources"][f"{function}Role"]
     actions: dict[str, set[str]] = {}
-    for policy in role["Properties"].get("Policies", []):
-        for statement in policy["PolicyDocument"]["Statement"]:
-            assert statement["Effect"] == "Allow"
-            for action in [statement["Action"]] if isinstance(statement["Action"], str) else statement["Action"]:
-                actions.setdefault(action, set()).update(resource_names(statement["Resource"]))
+    for statement in role_statements(cfn, function):
+        assert statement["Effect"] == "Allow"
+        for action in [statement["Action"]] if isinstance(statement["Action"], str) else statement["Action"]:
+            actions.setdefault(action, set()).update(resource_names(statement["Resource"]))
     return actions
 
 
@@ -157,16 +165,14 @@ def test_read_functions_cannot_write(cfn: dict[str, Any], sam: dict[str, Any]) -
             assert not writes & set(granted(cfn, name)), name
 
 
-def test_every_function_has_a_log_group_with_retention(sam: dict[str, Any]) -> None:
-    groups = {
-        res["Properties"]["LogGroupName"]["Fn::Sub"]: res["Properties"]
-        for res in sam["Resources"].values()
-        if res["Type"] == "AWS::Logs::LogGroup"
-    }
-    for name in functions(sam):
-        group = groups.get(f"/aws/lambda/${{{name}}}")
-        assert group is not None, f"{name} has no log group"
-        assert group.get("RetentionInDays"), f"{name}'s log group keeps logs forever"
+def test_every_function_logs_to_a_log_group_with_retention(sam: dict[str, Any]) -> None:
+    # Given the log group every function logs to (Globals; Lambda names each stream after its function)
+    group = sam["Globals"]["Function"]["LoggingConfig"]["LogGroup"]["Ref"]
+    assert sam["Resources"][group]["Type"] == "AWS::Logs::LogGroup"
+    assert sam["Resources"][group]["Properties"]["RetentionInDays"], "the functions' logs are kept forever"
+    # Then no function logs anywhere else
+    for name, resource in functions(sam).items():
+        assert "LoggingConfig" not in resource["Properties"], f"{name} overrides the log group"
 
 
 def test_every_event_source_retries_a_bounded_number_of_times_then_parks_failures(sam: dict[str, Any]) -> None:
@@ -214,8 +220,7 @@ def test_functions_run_python313_on_arm64(sam: dict[str, Any]) -> None:
 
 
 def test_the_notifier_writes_only_its_mail_claims_and_mails_only_as_the_sender(cfn: dict[str, Any]) -> None:
-    role = cfn["Resources"]["NotifyFunctionRole"]["Properties"]
-    statements = [s for policy in role["Policies"] for s in policy["PolicyDocument"]["Statement"]]
+    statements = role_statements(cfn, "NotifyFunction")
     writes = {"dynamodb:PutItem", "dynamodb:UpdateItem", "dynamodb:DeleteItem", "dynamodb:BatchWriteItem"}
     for statement in statements:
         actions = {statement["Action"]} if isinstance(statement["Action"], str) else set(statement["Action"])
@@ -228,17 +233,15 @@ def test_the_notifier_writes_only_its_mail_claims_and_mails_only_as_the_sender(c
 def test_attachment_rights_stop_at_the_tickets_prefix(cfn: dict[str, Any], sam: dict[str, Any]) -> None:
     # Given every statement that grants an S3 action
     for name in functions(sam):
-        role = cfn["Resources"][f"{name}Role"]["Properties"]
-        for policy in role.get("Policies", []):
-            for statement in policy["PolicyDocument"]["Statement"]:
-                actions = [statement["Action"]] if isinstance(statement["Action"], str) else statement["Action"]
-                if not any(action.startswith("s3:") for action in actions):
-                    continue
-                # Then it names objects under tickets/ only (keys the functions choose), never the bucket
-                resources = statement["Resource"]
-                for resource in resources if isinstance(resources, list) else [resources]:
-                    text = resource["Fn::Sub"] if isinstance(resource["Fn::Sub"], str) else resource["Fn::Sub"][0]
-                    assert text.endswith("}/tickets/*"), f"{name}: {text}"
+        for statement in role_statements(cfn, name):
+            actions = [statement["Action"]] if isinstance(statement["Action"], str) else statement["Action"]
+            if not any(action.startswith("s3:") for action in actions):
+                continue
+            # Then it names objects under tickets/ only (keys the functions choose), never the bucket
+            resources = statement["Resource"]
+            for resource in resources if isinstance(resources, list) else [resources]:
+                text = resource["Fn::Sub"] if isinstance(resource["Fn::Sub"], str) else resource["Fn::Sub"][0]
+                assert text.endswith("}/tickets/*"), f"{name}: {text}"
 
 
 def test_the_check_function_is_the_buckets_target_without_a_circular_dependency(cfn: dict[str, Any]) -> None:

@@ -21,7 +21,7 @@ from tickets_cli.client import HelpdeskClient, Upload, normalise_api_url
 from tickets_cli.errors import ConfigError, ReviewFailed
 
 if TYPE_CHECKING:
-    from tickets_cli.main import Output, State
+    from tickets_cli.state import Output, State
 
 SOURCE = "cli"
 #: Files are sent inline (multipart) while the request stays under API Gateway/Lambda's ~6 MB

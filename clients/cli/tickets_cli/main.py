@@ -7,8 +7,6 @@ from __future__ import annotations
 
 import functools
 from collections.abc import Callable
-from dataclasses import dataclass
-from enum import StrEnum
 from pathlib import Path
 from typing import Annotated, Any, TypeVar
 
@@ -16,6 +14,8 @@ import typer
 
 from tickets_cli import __version__
 from tickets_cli.errors import TicketsError
+from tickets_cli.state import Output, State
+from tickets_cli.vocabulary import Category, Severity, Status
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -29,48 +29,6 @@ EPILOG = (
 ALIASES = "Cloudfleet-compatible aliases"
 MAX_ATTACHMENTS = 3
 MAX_FILE_BYTES = 10 * 1024 * 1024
-
-
-class Output(StrEnum):
-    text = "text"
-    json = "json"
-
-
-class Category(StrEnum):
-    technical = "technical"
-    bug = "bug"
-    feature_request = "feature_request"
-    account = "account"
-    billing = "billing"
-    general = "general"
-    other = "other"
-
-
-class Severity(StrEnum):
-    low = "low"
-    medium = "medium"
-    high = "high"
-    critical = "critical"
-
-
-class Status(StrEnum):
-    pending_review = "pending_review"
-    open = "open"
-    triaging = "triaging"
-    in_progress = "in_progress"
-    waiting_customer = "waiting_customer"
-    resolved = "resolved"
-    closed = "closed"
-
-
-@dataclass
-class State:
-    profile: str | None = None
-    api_url: str | None = None
-    output: Output = Output.text
-
-    def wants_json(self, override: Output | None) -> bool:
-        return (override or self.output) == Output.json
 
 
 app = typer.Typer(

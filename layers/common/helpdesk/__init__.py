@@ -1,1 +1,0 @@
-"""Helpdesk: the shared package of every function (domain, data access, HTTP plumbing)."""

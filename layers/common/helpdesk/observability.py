@@ -1,8 +1,8 @@
 """Logger, Tracer and Metrics: created once, imported everywhere.
 
 Lambda's active tracing (template: Tracing: Active) always records each invocation. The X-Ray
-SDK behind Powertools' Tracer adds a subsegment per AWS call but costs ~20-80 ms of every cold
-start just to import, so it is created only when the template's DetailedTracing parameter is on
+SDK behind Powertools' Tracer adds a subsegment per AWS call but its import is a large share of
+every cold start (`make bench`), so it is created only when the template's DetailedTracing parameter is on
 (POWERTOOLS_TRACE_DISABLED=false)."""
 
 import os

@@ -14,11 +14,14 @@ class Settings(BaseModel):
     attachments_bucket: str = ""
     org_claim: str = "org_id"
     roles_claim: str = "roles"
+    support_role: str = "support"
+    admin_role: str = "admin"
     support_email: str = ""
     sender_email: str = ""
     app_base_url: str = "https://support.example.com"
     review_engine: str = "builtin"
     bedrock_model_id: str = ""
+    cursor_key: str = ""
 
 
 @cache

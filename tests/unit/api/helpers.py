@@ -8,8 +8,8 @@ from typing import Any
 
 import boto3
 
-from helpdesk import repository
-from helpdesk.models import ReviewStatus, TicketReview
+from helpdesk.domain.models import AI_REVIEWER, Message, ReviewStatus, TicketReview, new_id, now
+from helpdesk.store import reviews, tickets
 from local import template
 from tests.support import ACME_USER, Response, event, invoke
 
@@ -118,10 +118,11 @@ def list_all(claims: dict[str, Any] | None = None, **query: str) -> list[dict[st
 
 def mark_reviewed(ticket: dict[str, Any]) -> None:
     """What the reviewer does when its review is done: pending_review -> open."""
-    stored = repository.find_ticket(ticket["id"])
+    stored = tickets.find_ticket(ticket["id"])
     assert stored is not None
     review = TicketReview(status=ReviewStatus.COMPLETED, result={"summary": "reviewed"})
-    assert repository.record_ticket_review(stored, review, "reviewed", None, {})
+    note = Message(id=new_id(), author=AI_REVIEWER, body="reviewed", created_at=now())
+    assert reviews.record_ticket_review(stored, review, "reviewed", note, {})
 
 
 # ---------------------------------------------------------------- assertions and the table

@@ -9,7 +9,8 @@ from typing import Any
 
 import pytest
 
-from helpdesk import filing, tickets
+from helpdesk.tickets import changes, filing
+from helpdesk.tickets import conversation as conversations
 from tests.support import ACME_ADMIN, ACME_USER, GLOBEX_USER, SUPPORT, Response, event, invoke
 from tests.unit.api.helpers import (
     assert_problem,
@@ -270,9 +271,9 @@ def blocked(monkeypatch) -> Iterator[Callable[[Any, str], tuple[threading.Event,
     ("endpoint", "module", "use_case"),
     [
         ("create", filing, "file_ticket"),
-        ("reply", tickets, "reply"),
-        ("patch", tickets, "update_ticket"),
-        ("close", tickets, "close"),
+        ("reply", conversations, "reply"),
+        ("patch", changes, "update_ticket"),
+        ("close", conversations, "close"),
     ],
 )
 def test_a_retry_while_the_first_request_runs_is_409(aws, blocked, endpoint: str, module: Any, use_case: str) -> None:

@@ -9,7 +9,7 @@ from typing import Any
 
 import pytest
 
-from helpdesk.http import MAX_JSON_BYTES
+from helpdesk.api.http import MAX_JSON_BYTES
 from tests.support import ACME_USER, Response, event, invoke
 from tests.unit.api.helpers import (
     assert_problem,
@@ -308,11 +308,11 @@ LIST_CASES: dict[str, tuple[dict[str, str], int]] = {
     ),
     "cursor of another org": (
         {"cursor": cursor_of({"i": "ByOrg", "p": "ORG#globex", "k": {"pk": "TICKET#x", "sk": "TICKET"}})},
-        404,
+        400,
     ),
     "cursor of the support queue": (
         {"cursor": cursor_of({"i": "Queue", "p": "TICKETS", "k": {"pk": "TICKET#x", "sk": "TICKET"}})},
-        404,
+        400,
     ),
     "cursor without the index's keys": ({"cursor": cursor_of({"i": "ByOrg", "p": "ORG#acme", "k": {"pk": "x"}})}, 400),
     "cursor with an empty key": ({"cursor": cursor_of({"i": "ByOrg", "p": "ORG#acme", "k": {}})}, 400),
@@ -356,6 +356,41 @@ def test_a_bad_list_query_is_a_4xx_problem(ticket, case: str) -> None:
     response = list_tickets(ACME_USER, **query)
     # Then it is the expected 4xx problem, and nothing is written
     refused(response, status, before)
+
+
+def test_every_single_byte_change_of_a_cursor_is_400(ticket) -> None:
+    # Given a cursor the API issued
+    new_ticket()
+    cursor = list_tickets(ACME_USER, limit="1").json()["next_cursor"]
+    alphabet = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_."
+    # When any one of its characters is changed (to each of a few others)
+    for position in range(len(cursor)):
+        for replacement in {alphabet[(alphabet.index(cursor[position]) + step) % len(alphabet)] for step in (1, 7, 30)}:
+            tampered = cursor[:position] + replacement + cursor[position + 1 :]
+            # Then the list refuses it
+            assert list_tickets(ACME_USER, limit="1", cursor=tampered).status == 400, tampered
+    assert list_tickets(ACME_USER, limit="1", cursor=cursor).status == 200
+
+
+def test_a_cursor_signed_with_another_key_is_400(ticket, monkeypatch) -> None:
+    from helpdesk.api import cursor
+    from helpdesk.domain.identity import Caller
+    from helpdesk.settings import settings
+    from helpdesk.store.tickets import TicketQuery
+    from helpdesk.tickets import listing
+
+    # Given the start key of a real cursor, and what acme's unfiltered list binds its cursors to
+    new_ticket()
+    real = list_tickets(ACME_USER, limit="1").json()["next_cursor"]
+    key = json.loads(base64.urlsafe_b64decode(real.split(".")[0] + "=="))
+    caller = Caller(user_id="u-acme-user", email="user@acme.test", org_id="acme", roles=frozenset({"member"}))
+    binding = listing._binding(caller, TicketQuery(org_id="acme", limit=1))
+    # Then signed with the API's key it is taken, and signed with any other key it is refused
+    assert cursor.encode(key, binding) == real
+    monkeypatch.setattr(cursor, "settings", lambda: settings().model_copy(update={"cursor_key": "another key"}))
+    forged = cursor.encode(key, binding)
+    monkeypatch.undo()
+    assert_problem(list_tickets(ACME_USER, limit="1", cursor=forged), 400)
 
 
 def test_a_cursor_of_a_list_with_other_filters_is_400(ticket) -> None:

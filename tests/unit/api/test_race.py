@@ -17,8 +17,8 @@ from typing import Any
 import pytest
 from moto.core.botocore_stubber import BotocoreStubber
 
-from helpdesk import repository
 from helpdesk.observability import metrics
+from helpdesk.store import tickets as repository
 from tests.support import ACME_ADMIN, ACME_USER, SUPPORT, Response, load_function
 from tests.unit.api.helpers import close, conversation, empty_aws, new_ticket, reply
 

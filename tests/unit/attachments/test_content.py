@@ -16,7 +16,7 @@ import zlib
 
 import pytest
 
-from helpdesk.content import (
+from helpdesk.tickets.content import (
     ALLOWED_CONTENT_TYPES,
     JSON_PARSE_LIMIT,
     MAGIC_WINDOW,

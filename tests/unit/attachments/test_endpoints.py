@@ -13,9 +13,9 @@ import boto3
 import pytest
 from urllib3 import encode_multipart_formdata
 
-from helpdesk import repository
-from helpdesk.attachments import content_disposition
-from helpdesk.models import timestamp
+from helpdesk.domain.models import timestamp
+from helpdesk.store import core as repository
+from helpdesk.tickets.attachments import content_disposition
 from tests.support import ACME_ADMIN, ACME_USER, GLOBEX_USER, SUPPORT, event, invoke
 from tests.unit.attachments.support import (
     BUCKET,

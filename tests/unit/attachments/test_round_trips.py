@@ -12,7 +12,9 @@ from typing import Any
 
 import pytest
 
-from helpdesk import repository, review_queue, storage
+from helpdesk.adapters import queue as review_queue
+from helpdesk.adapters import storage
+from helpdesk.store import core as repository
 from tests.support import ROOT, event, invoke
 from tests.unit.attachments.support import (
     create,
@@ -113,12 +115,17 @@ def loaded_on_import(function: str) -> set[str]:
 @pytest.mark.parametrize("function", ["create_ticket", "reply_ticket"])
 def test_create_and_reply_load_s3_multipart_and_sniffing_only_for_multipart_requests(function: str) -> None:
     loaded = loaded_on_import(function)
-    assert "helpdesk.http" in loaded
-    assert not loaded & {"helpdesk.storage", "helpdesk.attachments", "helpdesk.content", "helpdesk.multipart"}
+    assert "helpdesk.api.http" in loaded
+    assert not loaded & {
+        "helpdesk.adapters.storage",
+        "helpdesk.tickets.attachments",
+        "helpdesk.tickets.content",
+        "helpdesk.api.multipart",
+    }
     assert not any(name.startswith("python_multipart") for name in loaded)
 
 
 def test_a_download_loads_no_sniffing_no_parser_no_schemas() -> None:
     loaded = loaded_on_import("get_attachment")
-    assert "helpdesk.storage" in loaded
-    assert not loaded & {"helpdesk.content", "helpdesk.multipart", "helpdesk.schemas"}
+    assert "helpdesk.adapters.storage" in loaded
+    assert not loaded & {"helpdesk.tickets.content", "helpdesk.api.multipart", "helpdesk.api.schemas"}

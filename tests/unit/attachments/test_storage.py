@@ -17,7 +17,7 @@ import boto3
 import pytest
 from botocore.config import Config
 
-from helpdesk import storage
+from helpdesk.adapters import storage
 from tests.support import ROOT
 
 NOW = datetime(2026, 11, 23, 12, 34, 56)  # botocore's clock: naive UTC
@@ -28,7 +28,7 @@ KEY = "tickets/01JD0000000000000000000000/01JD0000000000000000000001"
 def frozen(monkeypatch: pytest.MonkeyPatch) -> None:
     """One instant for botocore's signers, its presigned-post policy and storage.py."""
     clock = mock.Mock(return_value=NOW)
-    for module in ("botocore.auth", "botocore.signers", "helpdesk.storage"):
+    for module in ("botocore.auth", "botocore.signers", "helpdesk.adapters.storage"):
         monkeypatch.setattr(f"{module}.get_current_datetime", clock)
 
 
@@ -94,7 +94,7 @@ CLIENTS_MADE = """
 import boto3
 made, make = [], boto3.client
 boto3.client = lambda service, *args, **kwargs: made.append(service) or make(service, *args, **kwargs)
-import app, helpdesk.storage as storage
+import app, helpdesk.adapters.storage as storage
 storage.presigned_get("tickets/a/b", "text/plain", "attachment", 60)
 storage.presigned_post("tickets/a/b", "text/plain", 10, 60)
 print(" ".join(made))

@@ -12,7 +12,7 @@ import pytest
 from moto.dynamodb.models import dynamodb_backends
 from moto.ses.models import ses_backends
 
-from helpdesk.auth import Caller
+from helpdesk.domain.identity import Caller
 from local import template
 from tests.support import LambdaContext, load_function
 
@@ -104,14 +104,14 @@ def only(event: dict[str, Any], *, pk_prefix: str = "TICKET#", sk_prefix: str = 
 @pytest.fixture
 def calls(aws: template.Stack) -> Iterator[list[tuple[str, dict[str, Any]]]]:
     """Every DynamoDB call the notifier makes: (operation, parameters)."""
-    from helpdesk import repository
+    from helpdesk.store import core
 
     seen: list[tuple[str, dict[str, Any]]] = []
 
     def spy(params: dict[str, Any], model: Any, **_: Any) -> None:
         seen.append((model.name, params))
 
-    events = repository.client.meta.events
+    events = core.client.meta.events
     events.register("provide-client-params.dynamodb.*", spy, unique_id="notify-spy")
     yield seen
     events.unregister("provide-client-params.dynamodb.*", unique_id="notify-spy")

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from helpdesk.notifications import Mail, excerpt, header_value, looks_like_email, render_markdown
+from helpdesk.notify.rules import Mail, excerpt, header_value, looks_like_email, render_markdown
 
 
 @pytest.mark.parametrize(

@@ -13,10 +13,12 @@ import pytest
 from botocore.exceptions import ClientError
 from pydantic import ValidationError
 
-from helpdesk import filing, mailer, tickets
-from helpdesk.auth import Caller
-from helpdesk.models import Category, Source, Ticket
-from helpdesk.schemas import MemberUpdate, Reply, TicketDraft, TicketUpdate
+from helpdesk.adapters import mail as ses
+from helpdesk.api.schemas import MemberUpdate, Reply, TicketDraft, TicketUpdate
+from helpdesk.domain.identity import Caller
+from helpdesk.domain.models import Category, Source, Ticket
+from helpdesk.store import claims
+from helpdesk.tickets import changes, conversation, filing, members
 from tests.support import EVENTS
 from tests.unit.notify.conftest import (
     ACME_ADMIN,
@@ -41,15 +43,15 @@ def file(caller: Caller, body: str = "The cluster prod-eu drops connections.", *
 
 
 def reply(caller: Caller, ticket: Ticket, body: str, internal: bool = False) -> None:
-    tickets.reply(caller, ticket.id, Reply.model_validate_json(json.dumps({"body": body, "internal": internal})))
+    conversation.reply(caller, ticket.id, Reply.model_validate_json(json.dumps({"body": body, "internal": internal})))
 
 
 def update(caller: Caller, ticket: Ticket, **fields: Any) -> None:
-    tickets.update_ticket(caller, ticket.id, TicketUpdate.model_validate_json(json.dumps(fields)), None)
+    changes.update_ticket(caller, ticket.id, TicketUpdate.model_validate_json(json.dumps(fields)), None)
 
 
 def notifications(caller: Caller, on: bool) -> None:
-    tickets.update_me(caller, MemberUpdate.model_validate_json(json.dumps({"email_notifications": on})))
+    members.update_me(caller, MemberUpdate.model_validate_json(json.dumps({"email_notifications": on})))
 
 
 @pytest.fixture
@@ -171,7 +173,7 @@ def test_resolved_or_closed_mails_the_creator(acme_ticket: Ticket, stream: Strea
     if status == "resolved":
         update(SUPPORT, acme_ticket, status="resolved")
     else:
-        tickets.close(ACME_ADMIN, acme_ticket.id)
+        conversation.close(ACME_ADMIN, acme_ticket.id)
     notify(stream.take())
 
     # Then its creator, and only the creator, hears of it
@@ -246,7 +248,7 @@ def test_an_ses_throttle_fails_only_that_record_and_the_retry_mails_it(
     ticket = file(GLOBEX_USER, subject="Billing question")
     reply(SUPPORT, acme_ticket, "Fixed, please check.")
     event = only(stream.take())
-    real_send = mailer.ses.send_email
+    real_send = ses.client.send_email
 
     def throttled(**request: Any) -> Any:
         if request["Destination"]["ToAddresses"] == ["user@acme.test"]:
@@ -254,7 +256,7 @@ def test_an_ses_throttle_fails_only_that_record_and_the_retry_mails_it(
             raise ClientError(error, "SendEmail")  # type: ignore[arg-type]
         return real_send(**request)
 
-    monkeypatch.setattr(mailer.ses, "send_email", throttled)
+    monkeypatch.setattr(ses.client, "send_email", throttled)
 
     # When the notifier runs
     response = notify(event)
@@ -266,7 +268,7 @@ def test_an_ses_throttle_fails_only_that_record_and_the_retry_mails_it(
     assert outbox.to(SUPPORT_ADDRESS)[0].subject == f"[#{ticket.id}] Billing question (new ticket)"
 
     # When SES recovers and Lambda retries from the failed record on
-    monkeypatch.setattr(mailer.ses, "send_email", real_send)
+    monkeypatch.setattr(ses.client, "send_email", real_send)
     failed_from = event["Records"].index(reply_record)
     assert notify({"Records": event["Records"][failed_from:]}) == {"batchItemFailures": []}
 
@@ -283,7 +285,7 @@ def test_when_every_record_fails_the_whole_batch_is_retried(
     def outage(**_: Any) -> Any:
         raise ClientError({"Error": {"Code": "InternalFailure", "Message": "SES is down"}}, "SendEmail")  # type: ignore[arg-type]
 
-    monkeypatch.setattr(mailer.ses, "send_email", outage)
+    monkeypatch.setattr(ses.client, "send_email", outage)
     with pytest.raises(Exception, match="All records failed"):
         notify(event)
     assert outbox.all() == []
@@ -300,7 +302,7 @@ def test_a_mail_left_claimed_by_a_crashed_invocation_is_sent_after_its_lease(
     file(ACME_USER)
     event = stream.take()
     [mail] = [m for r in event["Records"] for m in _mails(r)]
-    assert mailer._claim(mail, lease_until=1e10) is True
+    assert claims.claim(mail.event_id, mail.to, lease_until=1e10) is True
 
     # Then while its lease runs the record fails (retried, not dropped) ...
     with pytest.raises(Exception, match="All records failed"):
@@ -310,7 +312,7 @@ def test_a_mail_left_claimed_by_a_crashed_invocation_is_sent_after_its_lease(
     # ... and once the lease is over, the retry sends it
     boto3.client("dynamodb").update_item(
         TableName="helpdesk-table",
-        Key=mailer.claim_key(mail),
+        Key=claims.claim_key(mail.event_id, mail.to),
         UpdateExpression="SET lease_until = :past",
         ExpressionAttributeValues={":past": {"N": "1"}},
     )
@@ -319,7 +321,7 @@ def test_a_mail_left_claimed_by_a_crashed_invocation_is_sent_after_its_lease(
 
 
 def _mails(record: dict[str, Any]) -> list[Any]:
-    from helpdesk.notifications import BatchDirectory, StreamRecord, mails_for
+    from helpdesk.notify.rules import BatchDirectory, StreamRecord, mails_for
 
     return mails_for(StreamRecord.model_validate(record), BatchDirectory())
 

@@ -2,7 +2,7 @@
 
 import pytest
 
-from helpdesk.models import Category, Severity
+from helpdesk.domain.models import Category, Severity
 from helpdesk.review.engine import SUMMARY_CHARS, ReviewDraft, ReviewResult, review
 from helpdesk.review.redact import redact
 from helpdesk.review.similarity import Candidate, InMemoryCandidateSource

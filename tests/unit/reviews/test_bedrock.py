@@ -15,9 +15,9 @@ import pytest
 from botocore.exceptions import ReadTimeoutError
 from botocore.stub import ANY, Stubber
 
-from helpdesk import reviewer
-from helpdesk.review import bedrock, engine
-from helpdesk.review.engine import ReviewDraft
+from helpdesk.adapters import bedrock as bedrock_runtime
+from helpdesk.domain.reviews import ReviewDraft
+from helpdesk.review import bedrock, engine, worker
 from helpdesk.review.similarity import InMemoryCandidateSource
 from helpdesk.settings import settings
 from tests.support import ROOT
@@ -84,7 +84,7 @@ def bedrock_selected(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
 
 @pytest.fixture
 def stub(bedrock_selected: None) -> Iterator[Stubber]:
-    with Stubber(bedrock.client) as stubber:
+    with Stubber(bedrock_runtime.client) as stubber:
         yield stubber
         stubber.assert_no_pending_responses()
 
@@ -97,9 +97,9 @@ def sent() -> Iterator[list[dict[str, Any]]]:
     def capture(params: dict[str, Any], **_: Any) -> None:
         requests.append(json.loads(json.dumps(params)))
 
-    bedrock.client.meta.events.register("provide-client-params.bedrock-runtime.Converse", capture)
+    bedrock_runtime.client.meta.events.register("provide-client-params.bedrock-runtime.Converse", capture)
     yield requests
-    bedrock.client.meta.events.unregister("provide-client-params.bedrock-runtime.Converse", capture)
+    bedrock_runtime.client.meta.events.unregister("provide-client-params.bedrock-runtime.Converse", capture)
 
 
 @pytest.fixture
@@ -238,7 +238,7 @@ def test_a_read_timeout_falls_back(bedrock_selected, index, monkeypatch) -> None
     def slow(**_: Any) -> None:
         raise ReadTimeoutError(endpoint_url="https://bedrock-runtime.eu-west-1.amazonaws.com/model/x/converse")
 
-    monkeypatch.setattr(bedrock.client, "converse", slow)
+    monkeypatch.setattr(bedrock_runtime.client, "converse", slow)
     assert fell_back(review(index), index)["reason"] == "ReadTimeoutError"
 
 
@@ -278,10 +278,10 @@ def test_the_reviewer_falls_back_when_bedrock_throttles(aws, sqs_messages, stub)
 
 
 def test_the_builtin_engine_is_the_default_and_never_imports_bedrock() -> None:
-    assert reviewer.review_engine() is engine.review
+    assert worker.review_engine() is engine.review
     code = (
-        "import sys; from helpdesk import reviewer; from helpdesk.review import engine; "
-        "assert reviewer.review_engine() is engine.review; "
+        "import sys; from helpdesk.review import engine, worker; "
+        "assert worker.review_engine() is engine.review; "
         "assert 'helpdesk.review.bedrock' not in sys.modules, 'bedrock imported'"
     )
     env = {**os.environ, "PYTHONPATH": str(ROOT / "layers" / "common")}

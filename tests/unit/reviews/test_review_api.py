@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from helpdesk import repository
-from helpdesk.models import ReviewStatus
+from helpdesk.domain.models import ReviewStatus
+from helpdesk.store import reviews as repository
 from tests.support import ACME_ADMIN, ACME_USER, GLOBEX_USER, SUPPORT, event, invoke
 
 RESULT = {
@@ -113,3 +113,41 @@ def test_review_requests_are_validated(aws) -> None:
         response = invoke("request_review", event("request_review", body=body))
         assert response.status == 422, (body, response)
         assert response.headers["content-type"] == "application/problem+json"
+
+
+def test_answers_that_take_the_body_past_its_limit_are_422_and_file_nothing(aws) -> None:
+    # Given a completed review of a draft
+    review_id = request_review()["review_id"]
+    repository.complete_review(review_id, ReviewStatus.COMPLETED, RESULT)
+    # When it is filed with answers that, appended to the body, make it longer than 50,000 characters
+    answers = {f"Question {n}?": "x" * 49_000 for n in range(3)}
+    response = file(review_id, answers=answers)
+    # Then it is a clear 422 (never a 500), and the review can still be filed
+    assert response.status == 422, response
+    assert "50,000" in response.json()["detail"]
+    assert file(review_id, answers={"Which cluster?": "prod-eu"}).status == 201
+
+
+def test_properties_merged_past_twenty_are_422(aws) -> None:
+    # Given a review of a draft with 15 properties
+    draft = {"body": "Pods restart in prod-eu since 10:00 UTC.", "properties": {f"k{n}": "v" for n in range(15)}}
+    review = invoke("request_review", event("request_review", claims=ACME_USER, body=draft)).json()
+    repository.complete_review(review["review_id"], ReviewStatus.COMPLETED, RESULT)
+    # When it is filed with 10 more of its own
+    response = file(review["review_id"], properties={f"extra{n}": "v" for n in range(10)})
+    # Then the merged 25 are refused
+    assert response.status == 422, response
+    assert "20" in response.json()["detail"]
+
+
+def test_a_pending_review_refusal_is_not_replayed_for_the_same_idempotency_key(aws) -> None:
+    # Given a filing refused because its review is still running
+    review_id = request_review()["review_id"]
+    key = {"Idempotency-Key": "file-when-ready"}
+    sample = event("create_ticket", claims=ACME_USER, body={"review_id": review_id}, headers=key)
+    first = invoke("create_ticket", sample)
+    assert first.status == 409 and first.headers["retry-after"] == "1"
+    # When the review completes and the client retries with the same key
+    repository.complete_review(review_id, ReviewStatus.COMPLETED, RESULT)
+    # Then the retry files the ticket, instead of replaying the 409 for 24 h
+    assert invoke("create_ticket", sample).status == 201

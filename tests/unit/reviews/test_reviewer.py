@@ -8,6 +8,7 @@ import json
 from typing import Any
 
 import boto3
+import pytest
 
 from tests.support import EVENTS, GLOBEX_USER, SUPPORT, LambdaContext, event, invoke, load_function
 
@@ -167,7 +168,7 @@ def test_secrets_in_a_ticket_never_reach_the_review(aws, sqs_messages) -> None:
 
 def postings_of(ticket_id: str) -> set[str]:
     """The duplicate-index keys the ticket is posted under."""
-    from helpdesk import duplicate_index
+    from helpdesk.store import duplicates as duplicate_index
 
     table = boto3.client("dynamodb", region_name="eu-west-1")
     items = table.scan(TableName="helpdesk-table", FilterExpression="begins_with(pk, :dup)",
@@ -212,3 +213,67 @@ def test_a_subject_edited_before_the_review_is_indexed_by_the_review(aws, sqs_me
     ticket = file(OOM, subject="checkout pods restarting")
     patch(ticket["id"], {"subject": "checkout pods OOMKilled"})
     assert [job["kind"] for job in sqs_messages()] == ["ticket"]  # only the review the create queued
+
+
+def test_a_throttled_read_is_retried_and_the_ticket_still_reviewed(aws, sqs_messages, monkeypatch) -> None:
+    """DynamoDB may answer a BatchGetItem with every key unprocessed (throttling); moto never does,
+    so the first two answers are forced. The reviewer must not read that as "no such ticket"."""
+    from helpdesk.store import core
+
+    # Given a ticket waiting for its review, and a table that throttles the reviewer's first reads
+    ticket = file(OOM)
+    real = core.client.batch_get_item
+    throttled: list[dict[str, Any]] = []
+
+    def batch_get_item(**request: Any) -> dict[str, Any]:
+        if len(throttled) < 2:
+            throttled.append(request)
+            return {"Responses": {}, "UnprocessedKeys": request["RequestItems"]}
+        return real(**request)
+
+    monkeypatch.setattr(core, "BATCH_GET_ATTEMPTS", 6)
+    monkeypatch.setattr(core.time, "sleep", lambda _: None)
+    monkeypatch.setattr(core.client, "batch_get_item", batch_get_item)
+    # When the reviewer runs the job
+    assert run_reviewer(sqs_messages()) == {"batchItemFailures": []}
+    # Then the unprocessed keys were asked for again and the ticket is reviewed and open
+    assert len(throttled) == 2
+    reviewed = conversation(ticket["id"])
+    assert reviewed["status"] == "open"
+    assert reviewed["review"]["status"] == "completed"
+
+
+def test_a_read_throttled_beyond_its_retries_fails_the_job_so_sqs_retries_it(aws, sqs_messages, monkeypatch) -> None:
+    from helpdesk.store import core
+
+    # Given a ticket, and a table that leaves every key unprocessed for as long as the read tries
+    ticket = file(OOM)
+    jobs = sqs_messages()
+    monkeypatch.setattr(core.time, "sleep", lambda _: None)
+    monkeypatch.setattr(
+        core.client, "batch_get_item", lambda **request: {"Responses": {}, "UnprocessedKeys": request["RequestItems"]}
+    )
+    # When the reviewer runs the job, the record fails (SQS delivers it again), nothing is dropped
+    with pytest.raises(Exception, match="All records failed"):
+        run_reviewer(jobs)
+    assert conversation(ticket["id"])["status"] == "pending_review"
+    # When the table recovers and SQS redelivers the job
+    monkeypatch.undo()
+    assert run_reviewer(jobs) == {"batchItemFailures": []}
+    # Then the ticket is reviewed
+    assert conversation(ticket["id"])["status"] == "open"
+
+
+def test_a_ticket_closed_before_its_review_runs_gets_nothing_after_its_close(aws, sqs_messages) -> None:
+    # Given a ticket closed before the reviewer ran
+    ticket = file(OOM)
+    closed = invoke("close_ticket", event("close_ticket", path={"ticket_id": ticket["id"]}))
+    assert closed.status == 200
+    before = invoke("get_ticket", event("get_ticket", path={"ticket_id": ticket["id"]}))
+    # When the reviewer runs its job
+    assert run_reviewer(sqs_messages()) == {"batchItemFailures": []}
+    # Then nothing landed: no ai message, the close is the last word, and the ETag is the same
+    after = invoke("get_ticket", event("get_ticket", path={"ticket_id": ticket["id"]}))
+    assert after.headers["etag"] == before.headers["etag"]
+    assert [m["author"]["kind"] for m in after.json()["messages"]] == ["user", "system"]
+    assert after.json()["status"] == "closed"

@@ -371,7 +371,7 @@ export interface components {
         };
         /**
          * Review
-         * @description An AI review of a draft: pending until the reviewer has run; expires after a week.
+         * @description An AI review of a draft: pending until the reviewer has run; expires after a week (REVIEW_DAYS).
          */
         Review: {
             /** Created At */
@@ -400,7 +400,7 @@ export interface components {
         };
         /**
          * ReviewDraft
-         * @description What a user asked to have reviewed before filing (POST /v1/tickets/review).
+         * @description What is reviewed: a draft from POST /v1/tickets/review, or a filed ticket's first message.
          */
         ReviewDraft: {
             /** Body */

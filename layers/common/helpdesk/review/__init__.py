@@ -1,1 +1,0 @@
-"""The built-in AI review: a deterministic engine, secret redaction and the duplicate index."""

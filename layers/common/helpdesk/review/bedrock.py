@@ -8,34 +8,23 @@ always come from the built-in index: the model never sees other tickets. Any fai
 access denied, timeout, no tool call, an invalid answer) is logged and the built-in engine answers
 instead; the result's `engine` says which engine did, and `fallback_reason` why Bedrock did not.
 
-This module is the only one that talks to Bedrock.
+The call itself goes through helpdesk.adapters.bedrock.
 """
 
 import re
 from typing import Any
 
-import boto3
-from botocore.config import Config
 from botocore.exceptions import BotoCoreError, ClientError
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
-from helpdesk.models import Category, Severity
+from helpdesk.adapters import bedrock
+from helpdesk.domain.models import Category, Severity
+from helpdesk.domain.reviews import MAX_QUESTIONS, SUMMARY_CHARS, Quality, QualityIssue, ReviewDraft, ReviewResult
 from helpdesk.observability import MetricUnit, logger, metrics
 from helpdesk.review import engine
-from helpdesk.review.engine import MAX_QUESTIONS, SUMMARY_CHARS, Quality, QualityIssue, ReviewDraft, ReviewResult
 from helpdesk.review.redact import redact, redact_report
 from helpdesk.review.similarity import CandidateSource, document
 from helpdesk.settings import settings
-
-# One review must fit the reviewer's 30 s timeout even when it fails: two attempts of at most
-# 3 + 12 s, then the built-in engine (milliseconds).
-CONNECT_TIMEOUT, READ_TIMEOUT = 3, 12
-client = boto3.client(
-    "bedrock-runtime",
-    config=Config(
-        connect_timeout=CONNECT_TIMEOUT, read_timeout=READ_TIMEOUT, retries={"max_attempts": 2, "mode": "standard"}
-    ),
-)
 
 TOOL = "record_review"
 MAX_TOKENS = 1024
@@ -217,7 +206,7 @@ class NoAnswer(Exception):
 
 def assess(model_id: str, draft: ReviewDraft) -> Assessment:
     """Ask the model about a redacted draft. Raises ClientError, BotoCoreError, NoAnswer or ValidationError."""
-    response = client.converse(**request(model_id, draft))
+    response = bedrock.converse(request(model_id, draft))
     usage, took = response.get("usage", {}), response.get("metrics", {}).get("latencyMs")
     logger.info(
         "Bedrock review",

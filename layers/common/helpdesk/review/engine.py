@@ -11,67 +11,27 @@ import re
 from collections.abc import Iterable, Iterator
 from functools import cache
 
-from pydantic import BaseModel, ConfigDict, Field
-
-from helpdesk.models import Category, Severity
+from helpdesk.domain.models import Category, Severity
+from helpdesk.domain.reviews import (
+    MAX_QUESTIONS,
+    SUMMARY_CHARS,
+    Duplicate,
+    Quality,
+    QualityIssue,
+    ReviewDraft,
+    ReviewResult,
+)
 from helpdesk.review import vocabulary as vocab
 from helpdesk.review.redact import redact_report
 from helpdesk.review.similarity import CandidateSource, document, evidence, index_entry, similarity
 from helpdesk.review.text import concept_spans, terms
 
 ENGINE = "builtin-1"
-SUMMARY_CHARS = 160
 DUPLICATE_CANDIDATES = 30  # tickets fetched from the index and scored
 DUPLICATE_MIN_SCORE = 0.55  # below this a ticket is related, not a likely duplicate
 MAX_DUPLICATES = 5
-MAX_QUESTIONS = 4
 MIN_WORDS, MIN_CHARS = 20, 100  # below either, a description is too short to act on
 MAX_TEXT = 8_000  # characters read for classification; pasted logs beyond this add nothing
-
-
-# ------------------------------------------------------------------------------------------ models
-
-
-class ReviewDraft(BaseModel):
-    """What is reviewed: a draft from POST /v1/tickets/review, or a filed ticket's first message."""
-
-    model_config = ConfigDict(extra="ignore")
-
-    subject: str | None = None
-    body: str
-    category: Category | None = None
-    severity: Severity | None = None
-    properties: dict[str, str] = Field(default_factory=dict)
-
-
-class QualityIssue(BaseModel):
-    code: str
-    message: str
-
-
-class Quality(BaseModel):
-    score: int = Field(ge=0, le=100)
-    issues: list[QualityIssue] = Field(default_factory=list)
-
-
-class Duplicate(BaseModel):
-    ticket_id: str
-    subject: str
-    status: str
-    score: float = Field(ge=0, le=1)
-    evidence: list[str] = Field(default_factory=list)
-
-
-class ReviewResult(BaseModel):
-    engine: str = ENGINE
-    summary: str = Field(max_length=SUMMARY_CHARS)
-    suggested_category: Category
-    category_confidence: float = Field(ge=0, le=1)
-    suggested_severity: Severity
-    severity_confidence: float = Field(ge=0, le=1)
-    quality: Quality
-    questions: list[str] = Field(default_factory=list)
-    duplicates: list[Duplicate] = Field(default_factory=list)
 
 
 # ------------------------------------------------------------------------------------------- cues
@@ -482,6 +442,7 @@ def review(draft: ReviewDraft, org_id: str, source: CandidateSource, exclude_id:
     reviewed = draft.model_copy(update={"body": body, "subject": subject})
     quality, questions = assess_quality(reviewed, text, draft.category or category, secrets)
     return ReviewResult(
+        engine=ENGINE,
         summary=summarize(subject, body),
         suggested_category=category,
         category_confidence=category_confidence,

@@ -4,7 +4,7 @@ Patterns are regular-expression fragments matched on lower-cased text, compiled 
 phrases overlap, the longer (or negated) one comes first: one pass, the leftmost match wins.
 """
 
-from helpdesk.models import Category
+from helpdesk.domain.models import Category
 
 T, B, F = Category.TECHNICAL, Category.BUG, Category.FEATURE_REQUEST
 A, BI, G, OT = Category.ACCOUNT, Category.BILLING, Category.GENERAL, Category.OTHER
