@@ -21,7 +21,7 @@ import threading
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from local import config
+from local import config, template
 from local.gateway import HttpRequest, HttpResponse, message
 from local.template import ROOT
 
@@ -67,7 +67,7 @@ class WebApp:
         document = {
             "apiUrl": f"http://{host}",
             "auth": "local",
-            "supportRole": self.stack.parameters.get("SupportRoleName", "support"),
+            "supportRole": self.stack.parameters.get("SupportRoleName") or _default("SupportRoleName") or "support",
         }
         return _json(200, document, [("Cache-Control", "no-cache")])
 
@@ -129,6 +129,12 @@ class WebApp:
                 packed = gzip.compress(raw, 6) if kind.startswith(COMPRESSIBLE) and len(raw) > 512 else None
                 self._cache[key] = (raw, packed)
             return self._cache[key]
+
+
+def _default(parameter: str) -> str | None:
+    """A template parameter's default."""
+    value = template.load().get("Parameters", {}).get(parameter, {}).get("Default")
+    return None if value is None else str(value)
 
 
 def _json(status: int, document: Any, extra: list[tuple[str, str]]) -> HttpResponse:

@@ -321,3 +321,55 @@ def test_every_main_view_has_no_serious_accessibility_violation(
     scan("support", f"/tickets/{ticket_id}", "support-conversation", "Dashboard shows 502 errors")
     (artifacts / "axe-report.json").write_text(json.dumps(report, indent=2))
     assert report and not any(report.values()), json.dumps(report, indent=2)
+
+
+def tab_to(page: Any, label: str, limit: int = 60) -> None:
+    """Press Tab until the focused element is the one named `label` (its text or aria-label)."""
+    for _ in range(limit):
+        page.keyboard.press("Tab")
+        focused = page.evaluate(
+            "() => { const e = document.activeElement;"
+            " const label = e.labels && e.labels.length ? e.labels[0].textContent : '';"
+            " return (e.getAttribute('aria-label') || label || e.innerText || e.value || '').trim(); }"
+        )
+        if focused.startswith(label):
+            return
+    raise AssertionError(f"{label!r} is not reachable with the Tab key")
+
+
+def test_keyboard_only(stack: RunningStack, people: Any) -> None:
+    subject = "Keyboard user cannot reach the console"
+    reviewed_ticket(stack, "acme_user", subject, "The web console login button does nothing since 07:00 UTC.")
+    person = people("acme_user")
+    page = person.page
+    page.goto(stack.url + "/")
+    page.get_by_role("heading", name="Sign in to the support center").wait_for()
+    tab_to(page, "Sign in as user@acme.test")
+    page.keyboard.press("Enter")
+    page.get_by_role("heading", name="Your tickets").wait_for()
+
+    assert page.evaluate("() => document.activeElement.innerText") == "Your tickets"  # the page's title has focus
+    tab_to(page, subject)
+    page.keyboard.press("Enter")
+    page.get_by_role("heading", name=subject).wait_for()
+    assert page.evaluate("() => document.activeElement.tagName") == "H1"  # focus moved to the new page
+
+    tab_to(page, "Your reply")
+    page.keyboard.type("Typed without a mouse.")
+    tab_to(page, "Send reply")
+    page.keyboard.press("Enter")
+    page.get_by_role("status").filter(has_text="Reply sent.").wait_for()
+
+    tab_to(page, "Close ticket")
+    page.keyboard.press("Enter")
+    dialog = page.get_by_role("dialog", name="Close this ticket?")
+    dialog.wait_for()
+    page.keyboard.press("Escape")  # changed my mind
+    dialog.wait_for(state="hidden")
+    assert page.get_by_text("This ticket is closed.").count() == 0
+    page.get_by_role("button", name="Close ticket").focus()
+    page.keyboard.press("Enter")
+    dialog.wait_for()
+    tab_to(page, "Close ticket", limit=4)  # focus stays in the dialog: Cancel, then Close ticket
+    page.keyboard.press("Enter")
+    page.get_by_text("This ticket is closed.").wait_for()
