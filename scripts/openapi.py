@@ -24,7 +24,8 @@ for name, value in {
 from pydantic import BaseModel  # noqa: E402
 from pydantic.json_schema import models_json_schema  # noqa: E402
 
-from helpdesk.api.http import Api, RouteSpec  # noqa: E402
+from helpdesk.api.http import IF_MATCH, Api, RouteSpec  # noqa: E402
+from helpdesk.api.idempotency import KEY_PATTERN, MAX_KEY_LENGTH  # noqa: E402
 from helpdesk.api.schemas import Problem  # noqa: E402
 from local import template  # noqa: E402
 
@@ -32,7 +33,8 @@ REF = "#/components/schemas/{model}"
 REASONS = {
     400: "Malformed request", 401: "Unauthenticated", 403: "Forbidden", 404: "Not found", 409: "Conflict",
     412: "Precondition failed (If-Match is stale)", 413: "Payload too large", 415: "Unsupported media type",
-    422: "Invalid request", 429: "Too many requests",
+    422: "Invalid request", 429: "Too many requests", 500: "Internal error (problem+json with a correlation id)",
+    503: "Service busy, retry (Retry-After)",
 }  # fmt: skip
 
 
@@ -90,26 +92,35 @@ def operation(spec: RouteSpec, refs: dict[type[BaseModel], dict[str, Any]], sche
         schema = spec.query.model_json_schema(ref_template=REF)
         schemas.update(schema.pop("$defs", {}))
         for name, prop in schema.get("properties", {}).items():
-            parameters.append(
-                {"name": name, "in": "query", "required": name in schema.get("required", []), "schema": prop}
-            )
+            parameter = {"name": name, "in": "query", "required": name in schema.get("required", []), "schema": prop}
+            if "x-opaque-token" in prop:  # the server alone can make a valid one: any other value is 400
+                parameter["description"] = prop.get("description", "")
+            parameters.append(parameter)
     if spec.method in {"POST", "PATCH", "DELETE"}:
         parameters.append(
             {
                 "name": "Idempotency-Key",
                 "in": "header",
                 "required": False,
-                "schema": {"type": "string", "maxLength": 255},
+                "description": "A retry with the same key replays the first answer (kept 24 h; per org and user).",
+                "schema": {"type": "string", "minLength": 1, "maxLength": MAX_KEY_LENGTH, "pattern": KEY_PATTERN},
             }
         )
     if spec.method == "PATCH" and "{ticket_id}" in spec.path:
-        parameters.append({"name": "If-Match", "in": "header", "required": False, "schema": {"type": "string"}})
+        parameters.append(
+            {
+                "name": "If-Match",
+                "in": "header",
+                "required": False,
+                "description": "The ETag of the ticket as read; a stale one is 412.",
+                "schema": {"type": "string", "pattern": IF_MATCH},
+            }
+        )
     op: dict[str, Any] = {"operationId": spec.operation_id, "summary": spec.summary, "parameters": parameters}
     if spec.body is not None:
-        content = {"application/json": {"schema": refs[spec.body]}}
+        content: dict[str, Any] = {"application/json": {"schema": refs[spec.body]}}
         for extra in spec.extra_content_types:
-            schema = multipart_schema(spec) if extra == "multipart/form-data" else {"type": "object"}
-            content[extra] = {"schema": schema}
+            content[extra] = multipart_content(spec, refs) if extra == "multipart/form-data" else {"schema": {}}
         op["requestBody"] = {"required": True, "content": content}
     ok: dict[str, Any] = {"description": "OK" if spec.status < 300 else "Redirect"}
     if 300 <= spec.status < 400:
@@ -117,25 +128,47 @@ def operation(spec: RouteSpec, refs: dict[type[BaseModel], dict[str, Any]], sche
     if spec.response is not None:
         ok["content"] = {"application/json": {"schema": refs[spec.response]}}
     responses = {str(spec.status): ok}
-    for status in (*spec.errors, 429):
+    for status in sorted({*spec.errors, 422, 429, 500, 503}):
         responses[str(status)] = {
             "description": REASONS.get(status, "Error"),
             "content": {"application/problem+json": {"schema": refs[Problem]}},
+        }
+    # API Gateway answers these itself, before any function runs: its own JSON, not problem+json.
+    for status in (401, 413, 429):
+        responses[str(status)] = {
+            "description": REASONS[status] + " (from API Gateway, before the function runs)",
+            "content": {
+                "application/json": {
+                    "schema": {"type": "object", "properties": {"message": {"type": "string"}}, "required": ["message"]}
+                },
+                **responses.get(str(status), {}).get("content", {}),
+            },
+            **({"headers": {"WWW-Authenticate": {"schema": {"type": "string"}}}} if status == 401 else {}),
         }
     op["responses"] = responses
     return op
 
 
-def multipart_schema(spec: RouteSpec) -> dict[str, Any]:
-    """The form a multipart route takes: its JSON body in a `payload` field (unless files only) and
-    up to 3 `attachments` files (helpdesk.multipart)."""
+def multipart_content(spec: RouteSpec, refs: dict[type[BaseModel], dict[str, Any]]) -> dict[str, Any]:
+    """The form a multipart route takes: its JSON body in a `payload` part (unless files only) and up
+    to 3 `attachments` files of the types the content check allows (helpdesk.api.multipart)."""
     from helpdesk.api.multipart import FILES_FIELD, MAX_FILES, PAYLOAD_FIELD
+    from helpdesk.tickets.content import ALLOWED_CONTENT_TYPES
 
-    files = {"type": "array", "maxItems": MAX_FILES, "items": {"type": "string", "format": "binary"}}
+    files = {"type": "array", "minItems": 1, "maxItems": MAX_FILES, "items": {"type": "string", "format": "binary"}}
+    encoding = {FILES_FIELD: {"contentType": ", ".join(sorted(ALLOWED_CONTENT_TYPES))}}
     if not spec.multipart_payload:
-        return {"type": "object", "properties": {FILES_FIELD: files}, "required": [FILES_FIELD]}
-    payload = {"type": "string", "contentMediaType": "application/json", "description": "the JSON body"}
-    return {"type": "object", "properties": {PAYLOAD_FIELD: payload, FILES_FIELD: files}, "required": [PAYLOAD_FIELD]}
+        schema = {"type": "object", "properties": {FILES_FIELD: files}, "required": [FILES_FIELD]}
+    else:
+        assert spec.body is not None
+        schema = {
+            "type": "object",
+            "properties": {PAYLOAD_FIELD: refs[spec.body], FILES_FIELD: {**files, "minItems": 0}},
+            "required": [PAYLOAD_FIELD],
+        }
+        encoding[PAYLOAD_FIELD] = {"contentType": "application/json"}
+    schema["additionalProperties"] = False
+    return {"schema": schema, "encoding": encoding}
 
 
 if __name__ == "__main__":

@@ -536,14 +536,23 @@ def test_a_presigned_post_pins_key_type_and_size_in_its_policy(aws) -> None:
         {"size": "12"},
         {"content_type": "text/plain\r\nx-amz-acl: public-read"},
         {"content_type": "plain"},
-        {"filename": "../"},
+        {"filename": "a.txt", "size": None},
     ],
-    ids=["unknown field", "empty", "size as text", "header injection", "not a media type", "no base name"],
+    ids=["unknown field", "empty", "size as text", "header injection", "not a media type", "null"],
 )
 def test_a_bad_presign_request_is_422(aws, change: dict[str, Any]) -> None:
     ticket = create()
     assert presign(ticket["id"], **change).status == 422
     assert attachment_items(ticket["id"]) == []
+
+
+@pytest.mark.parametrize("filename", ["../", "..", "/", "\\x01\\x02"])
+def test_a_file_name_with_nothing_usable_is_called_attachment(aws, filename: str) -> None:
+    ticket = create()
+    response = presign(ticket["id"], filename=filename)
+    assert response.status == 201, response
+    [item] = attachment_items(ticket["id"])
+    assert item["filename"]["S"] == "attachment"
 
 
 def test_a_pending_upload_is_not_downloadable_yet(aws) -> None:

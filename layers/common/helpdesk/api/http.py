@@ -11,6 +11,7 @@ idempotency stay Powertools'."""
 
 import base64
 import binascii
+import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
@@ -189,15 +190,19 @@ def etag(version: int) -> str:
     return f'"{version}"'
 
 
+# The ETags this API hands out ("<version>"), weak or bare, or `*`: the OpenAPI document says the same.
+IF_MATCH = r'^(\*|(W/)?"[0-9]{1,18}"|[0-9]{1,18})$'
+
+
 def if_match_version(api: Api) -> int | None:
     """The version an If-Match header pins, None when absent or `*`; a malformed value is a 400."""
     value = api.header("if-match")
-    if value is None or value.strip() == "*":
+    if value is None:
         return None
-    tag = value.strip().removeprefix("W/").strip('"')
-    if not tag.isdigit():
-        raise MalformedRequest('If-Match must be an ETag returned by this API, e.g. "3".')
-    return int(tag)
+    value = value.strip()
+    if not re.fullmatch(IF_MATCH, value):
+        raise MalformedRequest('If-Match must be an ETag returned by this API, e.g. "3" (or *).')
+    return None if value == "*" else int(value.removeprefix("W/").strip('"'))
 
 
 def content_type(request: Request) -> str:

@@ -3,6 +3,7 @@
 The key is scoped to org + user + method + path, kept 24 h; a retry replays the first response,
 the same key with another payload is 422, and a retry while the first call runs is 409."""
 
+import re
 from typing import Any
 
 from aws_lambda_powertools.utilities.idempotency import (
@@ -26,6 +27,8 @@ from helpdesk.store.core import client
 
 HEADER = "idempotency-key"
 MAX_KEY_LENGTH = 255
+# Printable ASCII, no white space at either end (HTTP would strip it): what the OpenAPI document says.
+KEY_PATTERN = r"^[!-~]([ -~]{0,253}[!-~])?$"
 KEPT_SECONDS = 24 * 60 * 60
 
 persistence = DynamoDBPersistenceLayer(
@@ -70,9 +73,11 @@ def idempotent_resolve(resolve: Any) -> Any:
         key = headers.get(HEADER)
         if key is None:
             return resolve(event, context)
-        if not key.strip() or len(key) > MAX_KEY_LENGTH or not key.isprintable():
+        if not re.fullmatch(KEY_PATTERN, key):
             return problems.response(
-                400, "Malformed request", f"Idempotency-Key must be 1-{MAX_KEY_LENGTH} printable characters."
+                400,
+                "Malformed request",
+                f"Idempotency-Key must be 1-{MAX_KEY_LENGTH} printable ASCII characters (e.g. a UUID).",
             )
         try:
             caller = caller_from_event(event)

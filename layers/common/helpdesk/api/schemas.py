@@ -1,7 +1,7 @@
 """Request bodies, query strings and response shapes of the HTTP API: explicit, strict, no mass
 assignment. Domain models (helpdesk.domain.models) are answered as they are."""
 
-from typing import Annotated
+from typing import Annotated, Any, ClassVar
 
 from pydantic import (
     AfterValidator,
@@ -11,35 +11,86 @@ from pydantic import (
     Field,
     RootModel,
     StringConstraints,
+    WithJsonSchema,
     field_validator,
     model_validator,
 )
 
-from helpdesk.domain.models import Attachment, Category, Severity, Source, Status, Ticket
+from helpdesk.domain.models import MAX_ATTACHMENT_BYTES, Attachment, Category, Severity, Source, Status, Ticket
 
 MAX_BODY_CHARS = 50_000
 MAX_PROPERTIES = 20
+PROPERTY_KEY = r"^[A-Za-z0-9_.:-]+$"
+# Text that says something: not empty once surrounding white space is stripped, no control characters.
+TEXT_LINE = r"^[^\x00-\x1f\x7f]*[^\s\x00-\x1f\x7f][^\x00-\x1f\x7f]*$"
 
-PropertyKey = Annotated[str, StringConstraints(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9_.:-]+$")]
+PropertyKey = Annotated[str, StringConstraints(min_length=1, max_length=64, pattern=PROPERTY_KEY)]
 PropertyValue = Annotated[str, StringConstraints(max_length=1024)]
-Body = Annotated[str, StringConstraints(min_length=1, max_length=MAX_BODY_CHARS)]
-Subject = Annotated[
-    str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200, pattern=r"^[^\x00-\x1f\x7f]*$")
+Properties = Annotated[
+    dict[PropertyKey, PropertyValue],
+    WithJsonSchema(
+        {
+            "type": "object",
+            "maxProperties": MAX_PROPERTIES,
+            "propertyNames": {"pattern": PROPERTY_KEY, "minLength": 1, "maxLength": 64},
+            "additionalProperties": {"type": "string", "maxLength": 1024},
+            "description": "Free-form string -> string (cluster_id, cluster_name, region, ...).",
+        }
+    ),
 ]
+Body = Annotated[str, StringConstraints(min_length=1, max_length=MAX_BODY_CHARS)]
+Subject = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200, pattern=TEXT_LINE)]
+
+
+def _no_nulls(schema: dict[str, Any], model: type["Input"]) -> None:
+    """The JSON schema says what the validator enforces: an optional field may be left out, but it
+    is null only where the model says so (`nullable`)."""
+    for name, prop in schema.get("properties", {}).items():
+        options = prop.get("anyOf", [])
+        if name in model.nullable or not any(option.get("type") == "null" for option in options):
+            continue
+        kept = [option for option in options if option.get("type") != "null"]
+        prop.pop("anyOf")
+        prop.pop("default", None)
+        prop.update(kept[0] if len(kept) == 1 else {"anyOf": kept})
 
 
 class Input(BaseModel):
-    """Every request body: unknown fields are refused and types are not coerced."""
+    """Every request body: unknown fields are refused, types are not coerced, and null is a value
+    only where `nullable` says so (leave a field out instead)."""
 
-    model_config = ConfigDict(extra="forbid", strict=True, populate_by_name=True)
+    model_config = ConfigDict(extra="forbid", strict=True, populate_by_name=True, json_schema_extra=_no_nulls)
+    nullable: ClassVar[frozenset[str]] = frozenset()
+
+    @model_validator(mode="before")
+    @classmethod
+    def _no_explicit_nulls(cls, data: Any) -> Any:
+        if isinstance(data, dict):
+            nulls = sorted(str(name) for name, value in data.items() if value is None and name not in cls.nullable)
+            if nulls:
+                raise ValueError(f"{', '.join(nulls)} may not be null; leave the field out instead")
+        return data
 
 
 class TicketDraft(Input):
+    model_config = ConfigDict(
+        json_schema_extra=lambda schema, model: (
+            _no_nulls(schema, model),  # type: ignore[arg-type]
+            schema.update(
+                anyOf=[
+                    {"required": ["review_id"]},
+                    {"required": ["category", "body"]},
+                    {"required": ["category", "description"]},
+                ]
+            ),
+        )
+    )
+
     category: Category | None = None
     body: Body | None = Field(default=None, validation_alias=AliasChoices("body", "description"))
     subject: Subject | None = None
     severity: Severity | None = None
-    properties: dict[PropertyKey, PropertyValue] = Field(default_factory=dict, max_length=MAX_PROPERTIES)
+    properties: Properties = Field(default_factory=dict, max_length=MAX_PROPERTIES)
     source: Source = Source.API
     review_id: str | None = Field(default=None, max_length=64)
     answers: dict[Annotated[str, StringConstraints(max_length=500)], Body] | None = Field(default=None, max_length=10)
@@ -60,14 +111,25 @@ class ReviewRequest(Input):
     body: Body = Field(validation_alias=AliasChoices("body", "description"))
     subject: Subject | None = None
     severity: Severity | None = None
-    properties: dict[PropertyKey, PropertyValue] = Field(default_factory=dict, max_length=MAX_PROPERTIES)
+    properties: Properties = Field(default_factory=dict, max_length=MAX_PROPERTIES)
+
+
+SUPPORT_SETTABLE = [Status.TRIAGING.value, Status.IN_PROGRESS.value, Status.RESOLVED.value]
 
 
 class TicketUpdate(Input):
+    """Customers may change subject, category, severity; the support team also status (to one of the
+    statuses it may set) and assignee (null: unassign)."""
+
+    model_config = ConfigDict(
+        json_schema_extra=lambda schema, model: (_no_nulls(schema, model), schema.update(minProperties=1))  # type: ignore[arg-type]
+    )
+    nullable: ClassVar[frozenset[str]] = frozenset({"assignee"})
+
     subject: Subject | None = None
     category: Category | None = None
     severity: Severity | None = None
-    status: Status | None = None
+    status: Annotated[Status, WithJsonSchema({"type": "string", "enum": SUPPORT_SETTABLE})] | None = None
     assignee: Annotated[str, StringConstraints(min_length=1, max_length=254)] | None = None
 
     @model_validator(mode="after")
@@ -95,12 +157,10 @@ MEDIA_TYPE = (
 
 
 def _safe_filename(name: str) -> str:
+    """Its base name, without directories or control characters ("attachment" if nothing is left)."""
     from helpdesk.api.multipart import clean_filename
 
-    cleaned = clean_filename(name)
-    if not cleaned:
-        raise ValueError("a file name is needed (its base name, without directories)")
-    return cleaned
+    return clean_filename(name) or "attachment"
 
 
 class UploadRequest(Input):
@@ -108,7 +168,11 @@ class UploadRequest(Input):
 
     filename: Annotated[str, StringConstraints(min_length=1, max_length=1024), AfterValidator(_safe_filename)]
     content_type: Annotated[str, StringConstraints(max_length=255, pattern=MEDIA_TYPE)]
-    size: int = Field(ge=1, description="bytes; at most 10 MB (larger: 413)")
+    size: int = Field(
+        ge=1,
+        description=f"bytes; at most {MAX_ATTACHMENT_BYTES} (10 MB; a larger one is refused with 413)",
+        json_schema_extra={"maximum": MAX_ATTACHMENT_BYTES},
+    )
 
 
 class UploadGrant(BaseModel):
@@ -141,7 +205,15 @@ class ListParams(BaseModel):
     cluster_id: str | None = Field(default=None, min_length=1, max_length=128)
     q: str | None = Field(default=None, min_length=1, max_length=200)
     limit: int = Field(default=25, ge=1, le=100)
-    cursor: str | None = Field(default=None, min_length=1, max_length=2048)
+    cursor: str | None = Field(
+        default=None,
+        min_length=1,
+        max_length=2048,
+        pattern=r"^[A-Za-z0-9_-]+\.[A-Za-z0-9_-]{22}$",
+        description="The `next_cursor` of the previous page of this same list, as the API returned it (signed "
+        "for this list and caller): any other value, or one changed in any way, is 400.",
+        json_schema_extra={"x-opaque-token": True},
+    )
     org_id: str | None = Field(default=None, min_length=1, max_length=128)
 
     @field_validator("status", mode="before")

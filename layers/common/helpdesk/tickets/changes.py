@@ -17,7 +17,6 @@ if TYPE_CHECKING:
 
 CUSTOMER_FIELDS = frozenset({"subject", "category", "severity"})
 SUPPORT_FIELDS = CUSTOMER_FIELDS | {"status", "assignee"}
-NULLABLE_FIELDS = frozenset({"assignee"})
 
 
 def update_ticket(caller: Caller, ticket_id: str, update: "TicketUpdate", version: int | None) -> Ticket:
@@ -26,8 +25,6 @@ def update_ticket(caller: Caller, ticket_id: str, update: "TicketUpdate", versio
     allowed = SUPPORT_FIELDS if caller.is_support else CUSTOMER_FIELDS
     if refused := sorted(requested - allowed):
         raise Forbidden(f"Only the support team may change {', '.join(refused)}.")
-    if nulls := sorted(name for name in requested - NULLABLE_FIELDS if getattr(update, name) is None):
-        raise InvalidRequest(f"{', '.join(nulls)} cannot be null.", [{"field": n, "message": "null"} for n in nulls])
     changes = Changes()
     for name in sorted(requested):
         value = getattr(update, name)
