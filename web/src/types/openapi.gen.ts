@@ -426,19 +426,17 @@ export interface components {
         ReviewRequest: {
             /** Body */
             body: string;
-            /** @default null */
-            category?: components["schemas"]["Category"] | null;
-            /** Properties */
+            category?: components["schemas"]["Category"];
+            /**
+             * Properties
+             * @description Free-form string -> string (cluster_id, cluster_name, region, ...).
+             */
             properties?: {
                 [key: string]: string;
             };
-            /** @default null */
-            severity?: components["schemas"]["Severity"] | null;
-            /**
-             * Subject
-             * @default null
-             */
-            subject?: string | null;
+            severity?: components["schemas"]["Severity"];
+            /** Subject */
+            subject?: string;
         };
         /**
          * ReviewStatus
@@ -498,39 +496,28 @@ export interface components {
         };
         /** TicketDraft */
         TicketDraft: {
-            /**
-             * Answers
-             * @default null
-             */
+            /** Answers */
             answers?: {
                 [key: string]: string;
-            } | null;
+            };
+            /** Body */
+            body?: string;
+            category?: components["schemas"]["Category"];
             /**
-             * Body
-             * @default null
+             * Properties
+             * @description Free-form string -> string (cluster_id, cluster_name, region, ...).
              */
-            body?: string | null;
-            /** @default null */
-            category?: components["schemas"]["Category"] | null;
-            /** Properties */
             properties?: {
                 [key: string]: string;
             };
-            /**
-             * Review Id
-             * @default null
-             */
-            review_id?: string | null;
-            /** @default null */
-            severity?: components["schemas"]["Severity"] | null;
+            /** Review Id */
+            review_id?: string;
+            severity?: components["schemas"]["Severity"];
             /** @default api */
             source?: components["schemas"]["Source"];
-            /**
-             * Subject
-             * @default null
-             */
-            subject?: string | null;
-        };
+            /** Subject */
+            subject?: string;
+        } | unknown | unknown | unknown;
         /** TicketPage */
         TicketPage: {
             /** Items */
@@ -554,24 +541,23 @@ export interface components {
             review_id?: string | null;
             status: components["schemas"]["ReviewStatus"];
         };
-        /** TicketUpdate */
+        /**
+         * TicketUpdate
+         * @description Customers may change subject, category, severity; the support team also status (to one of the
+         *     statuses it may set) and assignee (null: unassign).
+         */
         TicketUpdate: {
             /**
              * Assignee
              * @default null
              */
             assignee?: string | null;
-            /** @default null */
-            category?: components["schemas"]["Category"] | null;
-            /** @default null */
-            severity?: components["schemas"]["Severity"] | null;
-            /** @default null */
-            status?: components["schemas"]["Status"] | null;
-            /**
-             * Subject
-             * @default null
-             */
-            subject?: string | null;
+            category?: components["schemas"]["Category"];
+            severity?: components["schemas"]["Severity"];
+            /** @enum {string} */
+            status?: "triaging" | "in_progress" | "resolved";
+            /** Subject */
+            subject?: string;
         };
         /**
          * UploadGrant
@@ -600,7 +586,7 @@ export interface components {
             filename: string;
             /**
              * Size
-             * @description bytes; at most 10 MB (larger: 413)
+             * @description bytes; at most 10485760 (10 MB; a larger one is refused with 413)
              */
             size: number;
         };
@@ -649,12 +635,16 @@ export interface operations {
                     "application/json": components["schemas"]["Member"];
                 };
             };
-            /** @description Unauthenticated */
+            /** @description Unauthenticated (from API Gateway, before the function runs) */
             401: {
                 headers: {
+                    "WWW-Authenticate"?: string;
                     [name: string]: unknown;
                 };
                 content: {
+                    "application/json": {
+                        message: string;
+                    };
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
@@ -667,8 +657,49 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Too many requests */
+            /** @description Payload too large (from API Gateway, before the function runs) */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        message: string;
+                    };
+                };
+            };
+            /** @description Invalid request */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Too many requests (from API Gateway, before the function runs) */
             429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        message: string;
+                    };
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Internal error (problem+json with a correlation id) */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Service busy, retry (Retry-After) */
+            503: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -682,6 +713,7 @@ export interface operations {
         parameters: {
             query?: never;
             header?: {
+                /** @description A retry with the same key replays the first answer (kept 24 h; per org and user). */
                 "Idempotency-Key"?: string;
             };
             path?: never;
@@ -711,12 +743,16 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Unauthenticated */
+            /** @description Unauthenticated (from API Gateway, before the function runs) */
             401: {
                 headers: {
+                    "WWW-Authenticate"?: string;
                     [name: string]: unknown;
                 };
                 content: {
+                    "application/json": {
+                        message: string;
+                    };
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
@@ -727,6 +763,17 @@ export interface operations {
                 };
                 content: {
                     "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Payload too large (from API Gateway, before the function runs) */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        message: string;
+                    };
                 };
             };
             /** @description Unsupported media type */
@@ -747,8 +794,29 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Too many requests */
+            /** @description Too many requests (from API Gateway, before the function runs) */
             429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        message: string;
+                    };
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Internal error (problem+json with a correlation id) */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Service busy, retry (Retry-After) */
+            503: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -767,6 +835,7 @@ export interface operations {
                 cluster_id?: string | null;
                 q?: string | null;
                 limit?: number;
+                /** @description The `next_cursor` of the previous page of this same list, as the API returned it (signed for this list and caller): any other value, or one changed in any way, is 400. */
                 cursor?: string | null;
                 org_id?: string | null;
             };
@@ -794,12 +863,16 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Unauthenticated */
+            /** @description Unauthenticated (from API Gateway, before the function runs) */
             401: {
                 headers: {
+                    "WWW-Authenticate"?: string;
                     [name: string]: unknown;
                 };
                 content: {
+                    "application/json": {
+                        message: string;
+                    };
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
@@ -821,6 +894,17 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
+            /** @description Payload too large (from API Gateway, before the function runs) */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        message: string;
+                    };
+                };
+            };
             /** @description Invalid request */
             422: {
                 headers: {
@@ -830,8 +914,29 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Too many requests */
+            /** @description Too many requests (from API Gateway, before the function runs) */
             429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        message: string;
+                    };
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Internal error (problem+json with a correlation id) */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Service busy, retry (Retry-After) */
+            503: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -845,6 +950,7 @@ export interface operations {
         parameters: {
             query?: never;
             header?: {
+                /** @description A retry with the same key replays the first answer (kept 24 h; per org and user). */
                 "Idempotency-Key"?: string;
             };
             path?: never;
@@ -855,8 +961,7 @@ export interface operations {
                 "application/json": components["schemas"]["TicketDraft"];
                 "multipart/form-data": {
                     attachments?: string[];
-                    /** @description the JSON body */
-                    payload: string;
+                    payload: components["schemas"]["TicketDraft"];
                 };
             };
         };
@@ -879,12 +984,16 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Unauthenticated */
+            /** @description Unauthenticated (from API Gateway, before the function runs) */
             401: {
                 headers: {
+                    "WWW-Authenticate"?: string;
                     [name: string]: unknown;
                 };
                 content: {
+                    "application/json": {
+                        message: string;
+                    };
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
@@ -915,12 +1024,15 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Payload too large */
+            /** @description Payload too large (from API Gateway, before the function runs) */
             413: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
+                    "application/json": {
+                        message: string;
+                    };
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
@@ -942,8 +1054,29 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Too many requests */
+            /** @description Too many requests (from API Gateway, before the function runs) */
             429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        message: string;
+                    };
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Internal error (problem+json with a correlation id) */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Service busy, retry (Retry-After) */
+            503: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -957,6 +1090,7 @@ export interface operations {
         parameters: {
             query?: never;
             header?: {
+                /** @description A retry with the same key replays the first answer (kept 24 h; per org and user). */
                 "Idempotency-Key"?: string;
             };
             path?: never;
@@ -986,12 +1120,16 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Unauthenticated */
+            /** @description Unauthenticated (from API Gateway, before the function runs) */
             401: {
                 headers: {
+                    "WWW-Authenticate"?: string;
                     [name: string]: unknown;
                 };
                 content: {
+                    "application/json": {
+                        message: string;
+                    };
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
@@ -1004,12 +1142,15 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Payload too large */
+            /** @description Payload too large (from API Gateway, before the function runs) */
             413: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
+                    "application/json": {
+                        message: string;
+                    };
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
@@ -1031,8 +1172,29 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Too many requests */
+            /** @description Too many requests (from API Gateway, before the function runs) */
             429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        message: string;
+                    };
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Internal error (problem+json with a correlation id) */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Service busy, retry (Retry-After) */
+            503: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -1062,12 +1224,16 @@ export interface operations {
                     "application/json": components["schemas"]["Review"];
                 };
             };
-            /** @description Unauthenticated */
+            /** @description Unauthenticated (from API Gateway, before the function runs) */
             401: {
                 headers: {
+                    "WWW-Authenticate"?: string;
                     [name: string]: unknown;
                 };
                 content: {
+                    "application/json": {
+                        message: string;
+                    };
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
@@ -1089,8 +1255,49 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Too many requests */
+            /** @description Payload too large (from API Gateway, before the function runs) */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        message: string;
+                    };
+                };
+            };
+            /** @description Invalid request */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Too many requests (from API Gateway, before the function runs) */
             429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        message: string;
+                    };
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Internal error (problem+json with a correlation id) */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Service busy, retry (Retry-After) */
+            503: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -1120,12 +1327,16 @@ export interface operations {
                     "application/json": components["schemas"]["Conversation"];
                 };
             };
-            /** @description Unauthenticated */
+            /** @description Unauthenticated (from API Gateway, before the function runs) */
             401: {
                 headers: {
+                    "WWW-Authenticate"?: string;
                     [name: string]: unknown;
                 };
                 content: {
+                    "application/json": {
+                        message: string;
+                    };
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
@@ -1147,8 +1358,49 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Too many requests */
+            /** @description Payload too large (from API Gateway, before the function runs) */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        message: string;
+                    };
+                };
+            };
+            /** @description Invalid request */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Too many requests (from API Gateway, before the function runs) */
             429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        message: string;
+                    };
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Internal error (problem+json with a correlation id) */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Service busy, retry (Retry-After) */
+            503: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -1162,6 +1414,7 @@ export interface operations {
         parameters: {
             query?: never;
             header?: {
+                /** @description A retry with the same key replays the first answer (kept 24 h; per org and user). */
                 "Idempotency-Key"?: string;
             };
             path: {
@@ -1180,12 +1433,16 @@ export interface operations {
                     "application/json": components["schemas"]["Closed"];
                 };
             };
-            /** @description Unauthenticated */
+            /** @description Unauthenticated (from API Gateway, before the function runs) */
             401: {
                 headers: {
+                    "WWW-Authenticate"?: string;
                     [name: string]: unknown;
                 };
                 content: {
+                    "application/json": {
+                        message: string;
+                    };
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
@@ -1216,8 +1473,49 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Too many requests */
+            /** @description Payload too large (from API Gateway, before the function runs) */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        message: string;
+                    };
+                };
+            };
+            /** @description Invalid request */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Too many requests (from API Gateway, before the function runs) */
             429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        message: string;
+                    };
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Internal error (problem+json with a correlation id) */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Service busy, retry (Retry-After) */
+            503: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -1231,7 +1529,9 @@ export interface operations {
         parameters: {
             query?: never;
             header?: {
+                /** @description A retry with the same key replays the first answer (kept 24 h; per org and user). */
                 "Idempotency-Key"?: string;
+                /** @description The ETag of the ticket as read; a stale one is 412. */
                 "If-Match"?: string;
             };
             path: {
@@ -1263,12 +1563,16 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Unauthenticated */
+            /** @description Unauthenticated (from API Gateway, before the function runs) */
             401: {
                 headers: {
+                    "WWW-Authenticate"?: string;
                     [name: string]: unknown;
                 };
                 content: {
+                    "application/json": {
+                        message: string;
+                    };
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
@@ -1308,6 +1612,17 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
+            /** @description Payload too large (from API Gateway, before the function runs) */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        message: string;
+                    };
+                };
+            };
             /** @description Unsupported media type */
             415: {
                 headers: {
@@ -1326,8 +1641,29 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Too many requests */
+            /** @description Too many requests (from API Gateway, before the function runs) */
             429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        message: string;
+                    };
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Internal error (problem+json with a correlation id) */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Service busy, retry (Retry-After) */
+            503: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -1341,6 +1677,7 @@ export interface operations {
         parameters: {
             query?: never;
             header?: {
+                /** @description A retry with the same key replays the first answer (kept 24 h; per org and user). */
                 "Idempotency-Key"?: string;
             };
             path: {
@@ -1375,12 +1712,16 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Unauthenticated */
+            /** @description Unauthenticated (from API Gateway, before the function runs) */
             401: {
                 headers: {
+                    "WWW-Authenticate"?: string;
                     [name: string]: unknown;
                 };
                 content: {
+                    "application/json": {
+                        message: string;
+                    };
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
@@ -1411,12 +1752,15 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Payload too large */
+            /** @description Payload too large (from API Gateway, before the function runs) */
             413: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
+                    "application/json": {
+                        message: string;
+                    };
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
@@ -1438,8 +1782,29 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Too many requests */
+            /** @description Too many requests (from API Gateway, before the function runs) */
             429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        message: string;
+                    };
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Internal error (problem+json with a correlation id) */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Service busy, retry (Retry-After) */
+            503: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -1470,12 +1835,16 @@ export interface operations {
                 };
                 content?: never;
             };
-            /** @description Unauthenticated */
+            /** @description Unauthenticated (from API Gateway, before the function runs) */
             401: {
                 headers: {
+                    "WWW-Authenticate"?: string;
                     [name: string]: unknown;
                 };
                 content: {
+                    "application/json": {
+                        message: string;
+                    };
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
@@ -1506,8 +1875,49 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Too many requests */
+            /** @description Payload too large (from API Gateway, before the function runs) */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        message: string;
+                    };
+                };
+            };
+            /** @description Invalid request */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Too many requests (from API Gateway, before the function runs) */
             429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        message: string;
+                    };
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Internal error (problem+json with a correlation id) */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Service busy, retry (Retry-After) */
+            503: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -1521,6 +1931,7 @@ export interface operations {
         parameters: {
             query?: never;
             header?: {
+                /** @description A retry with the same key replays the first answer (kept 24 h; per org and user). */
                 "Idempotency-Key"?: string;
             };
             path: {
@@ -1539,12 +1950,16 @@ export interface operations {
                     "application/json": components["schemas"]["Closed"];
                 };
             };
-            /** @description Unauthenticated */
+            /** @description Unauthenticated (from API Gateway, before the function runs) */
             401: {
                 headers: {
+                    "WWW-Authenticate"?: string;
                     [name: string]: unknown;
                 };
                 content: {
+                    "application/json": {
+                        message: string;
+                    };
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
@@ -1575,8 +1990,49 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Too many requests */
+            /** @description Payload too large (from API Gateway, before the function runs) */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        message: string;
+                    };
+                };
+            };
+            /** @description Invalid request */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Too many requests (from API Gateway, before the function runs) */
             429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        message: string;
+                    };
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Internal error (problem+json with a correlation id) */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Service busy, retry (Retry-After) */
+            503: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -1590,6 +2046,7 @@ export interface operations {
         parameters: {
             query?: never;
             header?: {
+                /** @description A retry with the same key replays the first answer (kept 24 h; per org and user). */
                 "Idempotency-Key"?: string;
             };
             path: {
@@ -1602,8 +2059,7 @@ export interface operations {
                 "application/json": components["schemas"]["Reply"];
                 "multipart/form-data": {
                     attachments?: string[];
-                    /** @description the JSON body */
-                    payload: string;
+                    payload: components["schemas"]["Reply"];
                 };
             };
         };
@@ -1626,12 +2082,16 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Unauthenticated */
+            /** @description Unauthenticated (from API Gateway, before the function runs) */
             401: {
                 headers: {
+                    "WWW-Authenticate"?: string;
                     [name: string]: unknown;
                 };
                 content: {
+                    "application/json": {
+                        message: string;
+                    };
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
@@ -1662,12 +2122,15 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Payload too large */
+            /** @description Payload too large (from API Gateway, before the function runs) */
             413: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
+                    "application/json": {
+                        message: string;
+                    };
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
@@ -1689,8 +2152,29 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Too many requests */
+            /** @description Too many requests (from API Gateway, before the function runs) */
             429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        message: string;
+                    };
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Internal error (problem+json with a correlation id) */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Service busy, retry (Retry-After) */
+            503: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -1704,6 +2188,7 @@ export interface operations {
         parameters: {
             query?: never;
             header?: {
+                /** @description A retry with the same key replays the first answer (kept 24 h; per org and user). */
                 "Idempotency-Key"?: string;
             };
             path: {
@@ -1716,8 +2201,7 @@ export interface operations {
                 "application/json": components["schemas"]["Reply"];
                 "multipart/form-data": {
                     attachments?: string[];
-                    /** @description the JSON body */
-                    payload: string;
+                    payload: components["schemas"]["Reply"];
                 };
             };
         };
@@ -1740,12 +2224,16 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Unauthenticated */
+            /** @description Unauthenticated (from API Gateway, before the function runs) */
             401: {
                 headers: {
+                    "WWW-Authenticate"?: string;
                     [name: string]: unknown;
                 };
                 content: {
+                    "application/json": {
+                        message: string;
+                    };
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
@@ -1776,12 +2264,15 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Payload too large */
+            /** @description Payload too large (from API Gateway, before the function runs) */
             413: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
+                    "application/json": {
+                        message: string;
+                    };
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
@@ -1803,8 +2294,29 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Too many requests */
+            /** @description Too many requests (from API Gateway, before the function runs) */
             429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        message: string;
+                    };
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Internal error (problem+json with a correlation id) */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Service busy, retry (Retry-After) */
+            503: {
                 headers: {
                     [name: string]: unknown;
                 };

@@ -5,7 +5,10 @@ import { severityLabel, statusLabel } from "@/lib/format";
 import { SEVERITIES, type Conversation, type Severity, type Status, type TicketUpdate } from "@/types/api";
 import { useUpdateTicket } from "../api";
 
-const SETTABLE: Status[] = ["triaging", "in_progress", "waiting_customer", "resolved"];
+/** What support may set (openapi.json's TicketUpdate); the rest the system sets (a support reply: waiting on the customer). */
+type Settable = NonNullable<TicketUpdate["status"]>;
+const SETTABLE: readonly Settable[] = ["triaging", "in_progress", "resolved"];
+const settable = (status: Status): status is Settable => (SETTABLE as readonly Status[]).includes(status);
 
 /** Support: status, assignee and severity of a ticket (PATCH with If-Match on the version shown). */
 export function SupportActions({ ticket }: { ticket: Conversation }) {
@@ -27,7 +30,7 @@ export function SupportActions({ ticket }: { ticket: Conversation }) {
   function submit(event: SyntheticEvent) {
     event.preventDefault();
     const changes: TicketUpdate = {};
-    if (status !== ticket.status) changes.status = status;
+    if (status !== ticket.status && settable(status)) changes.status = status;
     if (severity !== ticket.severity) changes.severity = severity;
     if (assignee.trim() && assignee.trim() !== (ticket.assignee ?? "")) changes.assignee = assignee.trim();
     if (!Object.keys(changes).length) return;
@@ -35,7 +38,7 @@ export function SupportActions({ ticket }: { ticket: Conversation }) {
     update.mutate({ changes, version: ticket.version }, { onSuccess: () => setSaved(true) });
   }
 
-  const statuses = SETTABLE.includes(ticket.status) ? SETTABLE : [ticket.status, ...SETTABLE];
+  const statuses: readonly Status[] = settable(ticket.status) ? SETTABLE : [ticket.status, ...SETTABLE];
   const stale = update.error && "status" in update.error && update.error.status === 412;
 
   return (
@@ -47,7 +50,7 @@ export function SupportActions({ ticket }: { ticket: Conversation }) {
         <label htmlFor={`${id}-status`}>Status</label>
         <select id={`${id}-status`} value={status} onChange={(event) => setStatus(event.target.value as Status)}>
           {statuses.map((value) => (
-            <option key={value} value={value} disabled={!SETTABLE.includes(value)}>
+            <option key={value} value={value} disabled={!settable(value)}>
               {statusLabel(value, true)}
             </option>
           ))}
