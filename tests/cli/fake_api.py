@@ -117,6 +117,8 @@ class FakeHelpdesk:
             "test-token": Caller("test-token", "u-alice", "alice@acme.test", "acme"),
             "support-token": Caller("support-token", "u-sam", "sam@support.test", "support", ["support"]),
         }
+        #: tokens the gateway refuses, with the reason it gives (anything else unknown: "invalid token")
+        self.token_problems = {"expired-token": "the token has expired"}
         self.tickets: dict[str, dict[str, Any]] = {}
         self.reviews: dict[str, dict[str, Any]] = {}
         self.review_polls_pending = 1  # GETs that still answer `pending` before `completed`
@@ -193,7 +195,7 @@ class FakeHelpdesk:
                 return self._storage(request, body)
             caller = self._caller(request)
             if caller is None:
-                return problem(401, "Unauthenticated", "A valid bearer token is required.")
+                return self._unauthorized(request)
             key = request.headers.get("idempotency-key")
             if request.method in ("POST", "PATCH", "DELETE") and key:
                 fingerprint = hashlib.sha256(request.method.encode() + request.url.path.encode() + body).hexdigest()
@@ -213,6 +215,16 @@ class FakeHelpdesk:
                     )
                 return response
             return self._route(request, body, caller)
+
+    def _unauthorized(self, request: httpx.Request) -> httpx.Response:
+        """What API Gateway's JWT authorizer answers: a bare message, the reason in WWW-Authenticate."""
+        _, _, token = request.headers.get("authorization", "").partition(" ")
+        reason = self.token_problems.get(token, "invalid token" if token else "missing token")
+        return httpx.Response(
+            401,
+            headers={"www-authenticate": f'Bearer error="invalid_token", error_description="{reason}"'},
+            json={"message": "Unauthorized"},
+        )
 
     def _caller(self, request: httpx.Request) -> Caller | None:
         scheme, _, token = request.headers.get("authorization", "").partition(" ")
@@ -478,7 +490,9 @@ class FakeHelpdesk:
         if ticket is None:
             return problem(404, "Not found", f"Ticket {ticket_id} was not found.")
         if ticket["status"] == "closed":
-            return problem(409, "Ticket is closed", f"Ticket {ticket_id} is already closed.")
+            return problem(
+                409, "Ticket is closed", f"Ticket {ticket_id} is closed; open a new ticket and reference this one."
+            )
         ticket["status"] = "closed"
         ticket["version"] += 1
         ticket["updated_at"] = now()

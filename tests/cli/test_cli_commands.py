@@ -282,6 +282,45 @@ def test_describe_renders_the_conversation_and_marks_internal_notes(run_cli, fak
     assert out.count("INTERNAL NOTE") == 1
 
 
+@pytest.mark.parametrize(
+    ("token", "status", "shown", "not_shown"),
+    [
+        ("support-token", "waiting_customer", "waiting on the customer", "waiting on you"),
+        ("support-token", "in_progress", "waiting on support (you)", "waiting on the customer"),
+        ("test-token", "waiting_customer", "waiting on you", "waiting on the customer"),
+        ("test-token", "in_progress", "waiting on support", "(you)"),
+    ],
+)
+def test_describe_says_who_is_waiting_relative_to_the_reader(run_cli, fake, token, status, shown, not_shown):
+    # Given a ticket waiting on the customer (waiting_on "user") or on support (waiting_on "us")
+    ticket = fake.seed_ticket(status=status)
+    # When support or the customer describes it
+    result = run_cli("describe", ticket["id"], env={"TICKETS_TOKEN": token})
+    # Then the status line is worded for whoever reads it
+    assert result.exit_code == 0, result.output
+    assert shown in result.stdout
+    assert not_shown not in result.stdout
+
+
+def test_describe_shows_raw_html_in_a_message_as_literal_text(run_cli, fake):
+    # Given a support reply whose lines start with raw HTML
+    ticket = fake.seed_ticket()
+    fake.add_message(
+        ticket["id"],
+        "<b>Update:</b> the fix is deployed in fra1.\n\n<div>\nPlease retry the rollout.\n</div>\n\n"
+        '<script>alert("x")</script>\n\nThanks, **Sam**',
+    )
+    # When the customer describes the ticket
+    result = run_cli("describe", ticket["id"])
+    # Then every line is there, the HTML shown as it was written, markdown still rendered
+    assert result.exit_code == 0, result.output
+    out = result.stdout
+    assert "<b>Update:</b> the fix is deployed in fra1." in out
+    assert "<div>" in out and "Please retry the rollout." in out and "</div>" in out
+    assert '<script>alert("x")</script>' in out
+    assert "Thanks, Sam" in out and "**" not in out
+
+
 def test_describe_strips_terminal_escape_sequences_from_ticket_text(run_cli, fake):
     ticket = fake.seed_ticket(body="hello \x1b]52;c;ZXZpbA==\x07 \x1b[2J world", subject="subj \x1b[31mred")
     result = run_cli("describe", ticket["id"])
@@ -310,6 +349,69 @@ def test_reply_and_close(run_cli, fake):
     assert fake.tickets[ticket["id"]]["status"] == "closed"
     (close,) = fake.api_requests("POST", f"/v1/tickets/{ticket['id']}/close")
     assert close.headers["idempotency-key"]
+
+
+def test_closing_a_closed_ticket_is_an_already_closed_success(run_cli, fake):
+    # Given a ticket that is already closed (the API answers 409 "Ticket is closed")
+    ticket = fake.seed_ticket(status="closed")
+    # When the user closes it again, by either name
+    for command in ("close", "close-ticket"):
+        result = run_cli(command, ticket["id"])
+        # Then it is a success that says so, with no "open a new ticket" advice
+        assert result.exit_code == 0, result.output
+        assert "already closed" in result.stdout.lower()
+        assert ticket["id"] in result.stdout
+        assert "open a new ticket" not in result.output
+    # And scripts see it in the JSON
+    result = run_cli("--output", "json", "close", ticket["id"])
+    assert result.exit_code == 0, result.output
+    assert json.loads(result.stdout) == {"id": ticket["id"], "status": "closed", "already_closed": True}
+
+
+def test_a_close_that_raced_another_change_is_retried_not_called_already_closed(run_cli, fake, use_transport, sleeps):
+    # Given the API answers the first close "Changed meanwhile, retry" (409 with Retry-After)
+    ticket = fake.seed_ticket(status="open")
+    answers = [
+        httpx.Response(
+            409,
+            headers={"content-type": "application/problem+json", "retry-after": "1"},
+            json={"type": "about:blank", "title": "Changed meanwhile, retry", "status": 409, "detail": "retry"},
+        )
+    ]
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        if request.url.path.endswith("/close") and answers:
+            return answers.pop(0)
+        return fake.handle(request)
+
+    use_transport(httpx.MockTransport(handler))
+    result = run_cli("--output", "json", "close", ticket["id"])
+    # Then the close is retried after Retry-After with the same key, and really closes the ticket
+    assert result.exit_code == 0, result.output
+    assert json.loads(result.stdout)["status"] == "closed"
+    assert "already_closed" not in json.loads(result.stdout)
+    assert sleeps == [1.0]
+    assert fake.tickets[ticket["id"]]["status"] == "closed"
+
+
+def test_a_conflict_that_persists_on_an_open_ticket_is_an_error(run_cli, fake, use_transport, sleeps):
+    ticket = fake.seed_ticket(status="open")
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        if request.url.path.endswith("/close"):
+            return httpx.Response(
+                409,
+                headers={"content-type": "application/problem+json", "retry-after": "1"},
+                json={"type": "about:blank", "title": "Changed meanwhile, retry", "status": 409, "detail": "x"},
+            )
+        return fake.handle(request)
+
+    use_transport(httpx.MockTransport(handler))
+    result = run_cli("close", ticket["id"])
+    assert result.exit_code == 1
+    assert "Changed meanwhile" in result.stderr
+    assert "already closed" not in result.output.lower()
+    assert fake.tickets[ticket["id"]]["status"] == "open"
 
 
 def test_reply_internal_sends_the_flag(run_cli, fake):
@@ -507,11 +609,55 @@ def test_not_logged_in_is_a_usage_error(run_cli, monkeypatch):
     assert "tickets login" in result.stderr
 
 
-def test_a_rejected_token_exits_1(run_cli, monkeypatch):
+def test_a_rejected_token_exits_1_and_says_to_log_in(run_cli, monkeypatch):
     monkeypatch.setenv("TICKETS_TOKEN", "wrong")
     result = run_cli("list")
     assert result.exit_code == 1
-    assert "Unauthenticated" in result.stderr
+    assert "401" in result.stderr and "invalid token" in result.stderr
+    assert "tickets login" in result.stderr
+
+
+def test_an_expired_token_says_so_and_how_to_get_a_new_one(run_cli, monkeypatch):
+    # Given a token the gateway refuses as expired (401 {"message":"Unauthorized"} + WWW-Authenticate)
+    monkeypatch.setenv("TICKETS_TOKEN", "expired-token")
+    # When the user runs any command
+    result = run_cli("list")
+    # Then they learn the token expired and to run `tickets login`, not just "Unauthorized"
+    assert result.exit_code == 1
+    assert "Token expired" in result.stderr
+    assert "run `tickets login`" in result.stderr
+    # And scripts get a problem document that says the same
+    result = run_cli("--output", "json", "list")
+    problem = json.loads(result.stderr)
+    assert problem["status"] == 401 and problem["title"] == "Token expired"
+    assert "tickets login" in problem["detail"]
+
+
+@pytest.mark.parametrize(
+    ("challenge", "expected"),
+    [
+        ('Bearer error="invalid_token" error_description="the token has expired"', "Token expired"),
+        ('Bearer error="invalid_token", error_description="the token is not valid yet"', "clock"),
+        ('Bearer error="invalid_token" error_description="the token has an invalid issuer"', "--api-url"),
+        ('Bearer error="invalid_token" error_description="the token does not have a valid audience"', "--api-url"),
+        ('Bearer error="invalid_token" error_description="signing key not found"', "--api-url"),
+        ('Bearer error="invalid_token" error_description="malformed token"', "malformed token"),
+        ('Bearer scope="" error="insufficient_scope" error_description="missing scope"', "scope"),
+        ("", "tickets login"),
+    ],
+)
+def test_each_gateway_refusal_reason_is_explained(run_cli, use_transport, challenge, expected):
+    def gateway(request: httpx.Request) -> httpx.Response:
+        status = 403 if "insufficient_scope" in challenge else 401
+        headers = {"www-authenticate": challenge} if challenge else {}
+        return httpx.Response(
+            status, headers=headers, json={"message": "Forbidden" if status == 403 else "Unauthorized"}
+        )
+
+    use_transport(httpx.MockTransport(gateway))
+    result = run_cli("list")
+    assert result.exit_code == 1
+    assert expected in result.stderr, result.stderr
 
 
 # -- login / profiles ---------------------------------------------------------------------------

@@ -10,6 +10,7 @@ from pathlib import Path
 from typing import Any
 
 import anyio
+import httpx
 import pytest
 from mcp import Client, StdioServerParameters
 
@@ -180,3 +181,55 @@ def test_without_a_token_the_tools_say_how_to_log_in(tmp_path, monkeypatch):
     result = anyio.run(main)
     assert result.is_error
     assert "tickets login" in result.content[0].text
+
+
+def test_every_tool_has_a_title_and_a_dedented_description(mcp_params):
+    async def scenario(client):
+        return (await client.list_tools()).tools
+
+    for tool in run_session(mcp_params, scenario):
+        assert tool.title and tool.title.strip(), tool.name
+        assert tool.annotations.title == tool.title, tool.name
+        description = tool.description or ""
+        assert description == description.strip(), tool.name
+        for line in description.splitlines():
+            assert not line.startswith(" "), (tool.name, line)
+
+
+def test_closing_a_closed_ticket_is_a_result_saying_so(mcp_params, api_endpoint):
+    url, token, _ = api_endpoint
+
+    async def scenario(client):
+        first = await client.call_tool("tickets_create", {"category": "general", "body": "Please close me."})
+        second = await client.call_tool("tickets_create", {"category": "general", "body": "Closed elsewhere."})
+        closed_here = await client.call_tool("tickets_close", {"ticket_id": first.structured_content["id"]})
+        # the second is closed by someone else (the web app, a teammate) before the assistant gets to it
+        other_id = second.structured_content["id"]
+        async with httpx.AsyncClient(base_url=url, headers={"Authorization": f"Bearer {token}"}) as http:
+            assert (await http.post(f"/v1/tickets/{other_id}/close")).status_code == 200
+        already = await client.call_tool("tickets_close", {"ticket_id": other_id})
+        return other_id, closed_here, already
+
+    other_id, closed_here, already = run_session(mcp_params, scenario)
+    assert not closed_here.is_error, closed_here.content
+    assert closed_here.structured_content["already_closed"] is False
+    # The tool is annotated idempotent: closing a closed ticket is not an error, and says what happened
+    assert not already.is_error, already.content
+    assert already.structured_content["id"] == other_id
+    assert already.structured_content["status"] == "closed"
+    assert already.structured_content["already_closed"] is True
+    assert "open a new ticket" not in already.content[0].text
+
+
+def test_create_returns_the_ticket_without_an_empty_conversation(mcp_params):
+    async def scenario(client):
+        tools = {t.name: t for t in (await client.list_tools()).tools}
+        created = await client.call_tool("tickets_create", {"category": "general", "body": "Hello support."})
+        return tools["tickets_create"], created
+
+    tool, created = run_session(mcp_params, scenario)
+    assert not created.is_error, created.content
+    assert "messages" not in created.structured_content
+    assert "messages" not in json.loads(created.content[0].text)
+    assert "messages" not in tool.output_schema.get("properties", {})
+    assert created.structured_content["id"] and created.structured_content["source"] == "agent"

@@ -181,6 +181,14 @@ def test_a_ticket_from_create_to_close(tickets: Run, stack: RunningStack, log_fi
     closed = ok(tickets("close", ticket_id))
     assert "closed" in closed.stdout.lower()
     assert get_ticket(stack, ticket_id)["status"] == "closed"
+    # closing it again is no error: it says the ticket was already closed
+    again = ok(tickets("close", ticket_id))
+    assert "already closed" in again.stdout.lower() and "open a new ticket" not in again.stderr
+    assert as_json(tickets("--output", "json", "close-ticket", ticket_id)) == {
+        "id": ticket_id,
+        "status": "closed",
+        "already_closed": True,
+    }
     late = tickets("reply", ticket_id, "--body", "one more thing")
     assert late.returncode == 1, late.stderr
     assert "409" in late.stderr and "closed" in late.stderr.lower()
@@ -258,12 +266,45 @@ def test_create_with_review_files_the_reviewed_ticket_open(tickets: Run, stack: 
     assert ticket["messages"][0]["body"] == incident.read_text()
 
 
-def test_a_wrong_token_is_exit_1_with_the_401(tickets: Run, stack: RunningStack) -> None:
+def test_a_wrong_token_is_exit_1_with_the_401_and_what_to_do(tickets: Run, stack: RunningStack) -> None:
+    result = tickets("list", env={"TICKETS_TOKEN": "not-a-token"})
+    assert result.returncode == 1, result.stderr
+    assert "401" in result.stderr and "Unauthorized" in result.stderr and "malformed token" in result.stderr
+    assert "tickets login" in result.stderr
+
+
+def test_an_expired_token_says_it_expired_and_to_log_in(tickets: Run, stack: RunningStack) -> None:
     expired = stack.mint(sub="u-acme-user", org_id="acme", email="user@acme.test", roles=["member"], ttl=-60)
-    for token in ("not-a-token", expired):
-        result = tickets("list", env={"TICKETS_TOKEN": token})
-        assert result.returncode == 1, result.stderr
-        assert "401" in result.stderr and "Unauthorized" in result.stderr
+    result = tickets("list", env={"TICKETS_TOKEN": expired})
+    assert result.returncode == 1, result.stderr
+    assert "Token expired" in result.stderr and "run `tickets login`" in result.stderr
+    foreign = stack.mint(sub="u-acme-user", org_id="acme", roles=["member"], issuer="https://elsewhere.test")
+    result = tickets("list", env={"TICKETS_TOKEN": foreign})
+    assert result.returncode == 1, result.stderr
+    assert "invalid issuer" in result.stderr and "--api-url" in result.stderr
+
+
+def test_describe_as_support_says_the_ticket_waits_on_the_customer(tickets: Run, stack: RunningStack) -> None:
+    # Given a customer's ticket that support answered: it now waits on the customer
+    created = as_json(tickets("--output", "json", "create", "-c", "technical", "-b", "Ingress 502s in fra1."))
+    ticket_id = created["id"]
+    answer = (
+        "<b>Update:</b> a fix for the ingress is deployed.\n\n<details>\nRoot cause: an old TLS secret.\n</details>"
+    )
+    with stack.as_user("support") as support:
+        response = support.post(f"/v1/tickets/{ticket_id}/messages", json={"body": answer})
+        assert response.status_code == 201, response.text
+    assert get_ticket(stack, ticket_id)["waiting_on"] == "user"
+
+    # When support describes it, it waits on the customer; the customer reads that it waits on them
+    as_support = ok(tickets("describe", ticket_id, env={"TICKETS_TOKEN": stack.tokens["support"]})).stdout
+    assert "waiting on the customer" in as_support and "waiting on you" not in as_support
+    as_customer = ok(tickets("describe", ticket_id)).stdout
+    assert "waiting on you" in as_customer
+
+    # And the reply's HTML lines are shown as written, not dropped
+    for text in ("<b>Update:</b> a fix for the ingress is deployed.", "<details>", "Root cause: an old TLS secret."):
+        assert text in as_customer
 
 
 def test_an_unreachable_api_is_exit_4(tickets: Run) -> None:

@@ -94,6 +94,10 @@ def test_an_assistant_files_reads_answers_reviews_and_closes_a_ticket(stack: Run
             },
         )
         calls["close"] = await client.call_tool("tickets_close", {"ticket_id": ticket_id})
+        with stack.as_user("acme_user") as acme:  # a second ticket, closed meanwhile in the web app
+            closed_elsewhere = acme.post("/v1/tickets", json={"category": "general", "body": "Done already."}).json()
+            assert acme.post(f"/v1/tickets/{closed_elsewhere['id']}/close").status_code == 200
+        calls["close_again"] = await client.call_tool("tickets_close", {"ticket_id": closed_elsewhere["id"]})
         calls["late"] = await client.call_tool("tickets_reply", {"ticket_id": ticket_id, "body": "Hello?"})
         calls["other_org"] = await client.call_tool("tickets_get", {"ticket_id": other_org})
 
@@ -140,6 +144,10 @@ def test_an_assistant_files_reads_answers_reviews_and_closes_a_ticket(stack: Run
     assert review["suggested_category"] and review["review_id"]
     assert ticket_id in [d["ticket_id"] for d in review["duplicates"]]  # the ticket filed above
     assert calls["close"].structured_content["status"] == "closed"
+    assert calls["close"].structured_content["already_closed"] is False
+    assert calls["close_again"].structured_content["already_closed"] is True  # not an error
+    assert "messages" not in calls["create"].structured_content  # a create answers no conversation
+    assert all(tool.title for tool in tools.values())
     with stack.as_user("acme_user") as acme:
         final = acme.get(f"/v1/tickets/{ticket_id}").json()
     assert final["status"] == "closed"

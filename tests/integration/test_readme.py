@@ -161,6 +161,8 @@ def test_cli_examples_run_as_written(stack: RunningStack, checkout: Path) -> Non
     assert (
         filed["Since 10:00 UTC new pods stay Pending in prod-eu."]["status"] == "open"
     )  # --review --yes files the reviewed ticket
+    asked = filed["Which regions have GPU nodes?"]  # Cloudfleet's `.field: value` form
+    assert (asked["category"], asked["properties"]) == ("general", {"region": "fra1"})
 
 
 def _ticket_with_readme_attached(stack: RunningStack) -> str:

@@ -3,8 +3,8 @@
 - base URL + `Authorization: Bearer <token>` on every API request;
 - an `Idempotency-Key` (uuid4 unless the caller picks one) on every write, the *same* key on
   every retry of that call, so a retried create/reply/close is applied once;
-- up to 3 tries with exponential backoff (honouring `Retry-After`) on network errors and
-  429 / 502 / 503 / 504;
+- up to 3 tries with exponential backoff (honouring `Retry-After`) on network errors,
+  429 / 502 / 503 / 504, and a 409 that says Retry-After ("changed meanwhile, retry");
 - non-2xx answers become `ApiError` built from the application/problem+json body;
 - object storage (presigned download/upload URLs) is reached with a *separate* client that
   never carries the API token.
@@ -28,12 +28,14 @@ from urllib.parse import urljoin
 import httpx
 
 from tickets_cli import __version__
-from tickets_cli.errors import ApiError, ConfigError, NetworkError, ReviewFailed
+from tickets_cli.errors import ApiError, ConfigError, NetworkError, ReviewFailed, TicketsError
 
 ATTEMPTS = 3
 BACKOFF_SECONDS = 0.5
 MAX_RETRY_AFTER_SECONDS = 10.0
 RETRY_STATUSES = frozenset({429, 502, 503, 504})
+#: The title of the API's 409 for a write to a closed ticket (a close included).
+TICKET_CLOSED = "Ticket is closed"
 WRITE_METHODS = frozenset({"POST", "PUT", "PATCH", "DELETE"})
 CHUNK = 64 * 1024
 USER_AGENT = f"tickets-cli/{__version__}"
@@ -94,12 +96,59 @@ def problem_from(response: httpx.Response) -> ApiError:
             type_=str(doc.get("type") or "about:blank"),
             document=doc,
         )
+    if status in (401, 403) and (status == 401 or "www-authenticate" in response.headers):
+        return refused_token(status, response.headers.get("www-authenticate", ""))
     if isinstance(doc, dict) and "message" in doc:  # API Gateway's own errors: {"message": "Unauthorized"}
         return ApiError(status, response.reason_phrase or "Error", str(doc["message"]))
     text = response.text if response.content else ""
     xml_message = re.search(r"<Message>(.*?)</Message>", text, re.S)  # S3 errors are XML
     detail = xml_message.group(1) if xml_message else text.strip()[:300]
     return ApiError(status, response.reason_phrase or f"HTTP {status}", detail)
+
+
+def challenge_params(header: str) -> dict[str, str]:
+    """The auth-params of a `WWW-Authenticate: Bearer k="v", k="v"` challenge (commas optional, as
+    API Gateway's JWT authorizer leaves them out)."""
+    return {key.lower(): value.replace('\\"', '"') for key, value in _AUTH_PARAM.findall(header)}
+
+
+_AUTH_PARAM = re.compile(r'([A-Za-z_][\w-]*)\s*=\s*"((?:[^"\\]|\\.)*)"')
+LOGIN_HINT = "run `tickets login` (or set TICKETS_TOKEN) with a new token"
+
+
+def refused_token(status: int, challenge: str) -> ApiError:
+    """The gateway's refusal of the token (`{"message":"Unauthorized"}`, the reason in the
+    WWW-Authenticate challenge), said as what happened and what to do about it."""
+    params = challenge_params(challenge)
+    reason = params.get("error_description", "").strip().rstrip(".")
+    error = params.get("error", "")
+    if status == 403 or error == "insufficient_scope":
+        return ApiError(
+            status,
+            "Forbidden",
+            f"The token lacks the scope this call needs ({reason or 'insufficient_scope'}); "
+            "ask for a token with it, then run `tickets login`.",
+        )
+    lowered = reason.lower()
+    if "expired" in lowered:
+        return ApiError(status, "Token expired", f"The token has expired: {LOGIN_HINT}.")
+    if "not valid yet" in lowered or "in the future" in lowered:
+        return ApiError(
+            status,
+            "Token not valid yet",
+            f"The API says {reason}: check this computer's clock, or {LOGIN_HINT}.",
+        )
+    if any(word in lowered for word in ("issuer", "audience", "signing key")):
+        return ApiError(
+            status,
+            "Token not for this API",
+            f"The API refused the token ({reason}): check the API URL (--api-url, TICKETS_API_URL, "
+            f"the profile), or {LOGIN_HINT} issued for it.",
+        )
+    if lowered == "missing token":
+        return ApiError(status, "Unauthorized", f"No token reached the API: {LOGIN_HINT}.")
+    why = f" ({reason})" if reason else ""
+    return ApiError(status, "Unauthorized", f"The API refused the token{why}: {LOGIN_HINT}.")
 
 
 def _chunks(body: bytes, progress: Progress | None) -> Iterator[bytes]:
@@ -122,6 +171,14 @@ def encode_multipart(fields: Mapping[str, str], files: list[tuple[str, Upload]])
         files=[(field, (f.filename, f.content, f.content_type)) for field, f in files],
     )
     return request.read(), request.headers["Content-Type"]
+
+
+def _retryable(response: httpx.Response) -> bool:
+    """429/502/503/504, and a 409 that says Retry-After: the API's "changed meanwhile, retry" and
+    "request in progress", which a retry with the same Idempotency-Key gets past."""
+    if response.status_code in RETRY_STATUSES:
+        return True
+    return response.status_code == 409 and "retry-after" in response.headers
 
 
 def _retry_delay(attempt: int, response: httpx.Response | None) -> float:
@@ -248,7 +305,7 @@ class HelpdeskClient:
                     raise NetworkError(f"Cannot reach {self._where(http, url)}: {exc or type(exc).__name__}") from exc
                 sleep(_retry_delay(attempt, None))
                 continue
-            if response.status_code in RETRY_STATUSES and attempt < self.attempts:
+            if _retryable(response) and attempt < self.attempts:
                 response.close()
                 sleep(_retry_delay(attempt, response))
                 continue
@@ -349,8 +406,25 @@ class HelpdeskClient:
         return self._json(response)
 
     def close_ticket(self, ticket_id: str, *, idempotency_key: str | None = None) -> dict[str, Any]:
-        response = self.request("POST", f"/v1/tickets/{_seg(ticket_id)}/close", idempotency_key=idempotency_key)
+        """Close the ticket; closing one that is already closed is a success too, answered
+        `{"id", "status": "closed", "already_closed": true}` (closing is idempotent for the caller).
+
+        The API refuses a second close with 409 "Ticket is closed". Other 409s ("Changed meanwhile,
+        retry") are not that: when one is left after the retries, the ticket is read again, and only
+        a ticket that is closed by then counts as already closed."""
+        try:
+            response = self.request("POST", f"/v1/tickets/{_seg(ticket_id)}/close", idempotency_key=idempotency_key)
+        except ApiError as exc:
+            if exc.status != 409 or not (exc.title == TICKET_CLOSED or self._is_closed(ticket_id)):
+                raise
+            return {"id": ticket_id, "status": "closed", "already_closed": True}
         return self._json(response) or {"id": ticket_id, "status": "closed"}
+
+    def _is_closed(self, ticket_id: str) -> bool:
+        try:
+            return self.get_ticket(ticket_id).get("status") == "closed"
+        except TicketsError:
+            return False
 
     def start_review(self, draft: dict[str, Any], *, idempotency_key: str | None = None) -> dict[str, Any]:
         return self._json(self.request("POST", "/v1/tickets/review", json_body=draft, idempotency_key=idempotency_key))

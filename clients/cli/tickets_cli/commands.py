@@ -18,7 +18,7 @@ from rich.text import Text
 
 from tickets_cli import config, render
 from tickets_cli.client import HelpdeskClient, Upload, normalise_api_url
-from tickets_cli.errors import ConfigError, ReviewFailed
+from tickets_cli.errors import ConfigError, ReviewFailed, TicketsError
 
 if TYPE_CHECKING:
     from tickets_cli.state import Output, State
@@ -360,12 +360,22 @@ def list_tickets(state: State, *, all_pages: bool, output: Output | None, **filt
 
 
 def describe(state: State, ticket_id: str, *, output: Output | None) -> None:
+    as_json = state.wants_json(output)
     with client_for(state) as client:
         ticket = client.get_ticket(ticket_id)
-    if state.wants_json(output):
+        reader = None if as_json or not ticket.get("waiting_on") else _reader(client)
+    if as_json:
         render.emit_json(ticket)
     else:
-        render.print_ticket(ticket)
+        render.print_ticket(ticket, reader=reader)
+
+
+def _reader(client: HelpdeskClient) -> dict[str, Any] | None:
+    """Who is reading (GET /v1/me), to word "waiting on …" for them; None if the API will not say."""
+    try:
+        return client.me()
+    except TicketsError:
+        return None
 
 
 def reply(
@@ -395,14 +405,7 @@ def close(state: State, ticket_id: str, *, idempotency_key: str | None, output: 
     if state.wants_json(output):
         render.emit_json(closed)
     else:
-        render.out.print(
-            Text.assemble(
-                ("Closed ", "green"),
-                (render.clean(closed.get("id") or ticket_id), "bold"),
-                "  ",
-                render.badge(closed.get("status") or "closed"),
-            )
-        )
+        render.print_closed(ticket_id, closed)
 
 
 # -- attachments --------------------------------------------------------------------------------

@@ -13,6 +13,7 @@ from typing import Annotated, Any, TypeVar
 import typer
 
 from tickets_cli import __version__
+from tickets_cli.cloudfleet import command_class
 from tickets_cli.errors import TicketsError
 from tickets_cli.state import Output, State
 from tickets_cli.vocabulary import Category, Severity, Status
@@ -423,21 +424,43 @@ def mcp_command(ctx: typer.Context) -> None:
     mcp_server.run(profile=state.profile, api_url=state.api_url)
 
 
-def _register(fn: Callable[..., Any], name: str, *aliases: str, target: typer.Typer = app) -> None:
+def _register(
+    fn: Callable[..., Any],
+    name: str,
+    *aliases: str,
+    target: typer.Typer = app,
+    fields: dict[str, str] | None = None,
+    form: str = "",
+) -> None:
+    """`name` on `target`; each alias on the root with Cloudfleet's argument form (`.field: value`
+    for `fields`, see tickets_cli.cloudfleet)."""
     command = guarded(fn)
     target.command(name)(command)
+    help_text = f"Same as `{_alias_of(target, name)}`." + (f" Also in Cloudfleet's form: {form}" if form else "")
     for alias in aliases:
-        app.command(alias, rich_help_panel=ALIASES, help=f"Same as `{_alias_of(target, name)}`.")(command)
+        app.command(alias, rich_help_panel=ALIASES, help=help_text, cls=command_class(**(fields or {})))(command)
 
 
 def _alias_of(target: typer.Typer, name: str) -> str:
     return f"attachment {name}" if target is attachment_app else name
 
 
-_register(create, "create", "create-ticket")
+_register(
+    create,
+    "create",
+    "create-ticket",
+    fields={
+        "category": "--category",
+        "body": "--body",
+        "subject": "--subject",
+        "severity": "--severity",
+        "properties": "--property",
+    },
+    form='`.category: technical, .body: "…", .properties.cluster_id: …` (also .subject:, .severity:).',
+)
 _register(list_, "list")
 _register(describe, "describe", "describe-ticket")
-_register(reply, "reply", "reply-ticket")
+_register(reply, "reply", "reply-ticket", fields={"body": "--body"}, form='`reply-ticket ID .body: "…"`.')
 _register(close, "close", "close-ticket")
 _register(review, "review")
 _register(attachment_get, "get", "get-ticket-attachment", target=attachment_app)

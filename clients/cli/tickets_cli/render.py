@@ -7,11 +7,13 @@ markdown links are shown with their real URL (no hidden OSC-8 hyperlinks)."""
 from __future__ import annotations
 
 import json
+import os
 import re
 import sys
 from datetime import UTC, datetime
 from typing import Any
 
+from markdown_it import MarkdownIt
 from rich import box
 from rich.console import Console, Group
 from rich.markdown import Markdown
@@ -185,8 +187,19 @@ def print_ticket_list(page: dict[str, Any], *, show_hint: bool = True) -> None:
         note(f"More tickets: --cursor {clean(cursor)}  (or --all)")
 
 
+class LiteralHtmlMarkdown(Markdown):
+    """Markdown whose raw HTML is shown as the text it is. rich drops HTML blocks and inline tags
+    (a reply line starting with `<b>` vanished); with markdown-it's `html` off they are plain
+    text, printed literally and never interpreted."""
+
+    def __init__(self, markup: str, **options: Any) -> None:
+        super().__init__("", **options)
+        self.markup = markup
+        self.parsed = MarkdownIt("commonmark", {"html": False}).enable("strikethrough").enable("table").parse(markup)
+
+
 def _markdown(body: str) -> Markdown:
-    return Markdown(clean(body) or "*(empty)*", hyperlinks=False)
+    return LiteralHtmlMarkdown(clean(body) or "*(empty)*", hyperlinks=False)
 
 
 def _attachment_lines(attachments: list[dict[str, Any]]) -> Text:
@@ -204,14 +217,46 @@ def _attachment_lines(attachments: list[dict[str, Any]]) -> Text:
     return text
 
 
-def ticket_header(ticket: dict[str, Any]) -> Panel:
+def is_support(ticket: dict[str, Any], reader: dict[str, Any]) -> bool:
+    """Whether the reader (GET /v1/me) is on the support team: their roles name the support role
+    (`support`, or TICKETS_SUPPORT_ROLE where the deployment renamed it), they see another org's
+    ticket (customers see only their own), or the API wrote them down as support in it."""
+    roles = {str(role) for role in reader.get("roles") or []}
+    if roles & support_roles():
+        return True
+    if reader.get("org_id") and ticket.get("org_id") and reader["org_id"] != ticket["org_id"]:
+        return True
+    return any(
+        (m.get("author") or {}).get("id") == reader.get("id") and (m.get("author") or {}).get("kind") == "support"
+        for m in ticket.get("messages") or []
+        if reader.get("id")
+    )
+
+
+def support_roles() -> set[str]:
+    return {r.strip() for r in os.environ.get("TICKETS_SUPPORT_ROLE", "support").split(",") if r.strip()}
+
+
+def waiting_text(ticket: dict[str, Any], reader: dict[str, Any] | None) -> str:
+    """The API's `waiting_on` (`us` = the support team, `user` = the customer), worded for the reader."""
+    waiting = ticket.get("waiting_on")
+    if not waiting:
+        return ""
+    if reader is None:  # unknown reader: name both sides
+        return "waiting on support" if waiting == "us" else "waiting on the customer"
+    if is_support(ticket, reader):
+        return "waiting on support (you)" if waiting == "us" else "waiting on the customer"
+    return "waiting on support" if waiting == "us" else "waiting on you"
+
+
+def ticket_header(ticket: dict[str, Any], reader: dict[str, Any] | None = None) -> Panel:
     grid = Table.grid(padding=(0, 2))
     grid.add_column(style="dim", no_wrap=True)
     grid.add_column()
     status_line = Text.assemble(badge(ticket.get("status")))
-    waiting = ticket.get("waiting_on")
+    waiting = waiting_text(ticket, reader)
     if waiting:
-        status_line.append(f"  waiting on {'support' if waiting == 'us' else 'you'}", style="dim")
+        status_line.append(f"  {waiting}", style="dim")
     grid.add_row("ID", Text(clean(ticket.get("id")), style="bold"))
     grid.add_row("Status", status_line)
     grid.add_row("Category", clean(ticket.get("category")))
@@ -254,8 +299,9 @@ def message_panel(message: dict[str, Any]) -> Panel:
     return Panel(Group(*parts), title=title, title_align="left", border_style=border, subtitle=subtitle)
 
 
-def print_ticket(ticket: dict[str, Any]) -> None:
-    out.print(ticket_header(ticket))
+def print_ticket(ticket: dict[str, Any], reader: dict[str, Any] | None = None) -> None:
+    """The ticket and its conversation; `reader` (GET /v1/me) words "waiting on …" for them."""
+    out.print(ticket_header(ticket, reader))
     messages = ticket.get("messages") or []
     in_messages = {a.get("id") for m in messages for a in (m.get("attachments") or [])}
     for message in messages:
@@ -278,6 +324,14 @@ def print_created(ticket: dict[str, Any]) -> None:
             one_line(ticket.get("subject"), 80),
         )
     )
+
+
+def print_closed(ticket_id: str, closed: dict[str, Any]) -> None:
+    what = ("Already closed ", "yellow") if closed.get("already_closed") else ("Closed ", "green")
+    line = Text.assemble(what, (clean(closed.get("id") or ticket_id), "bold"), "  ", badge(closed.get("status")))
+    if closed.get("already_closed"):
+        line.append("  (nothing changed)", style="dim")
+    out.print(line)
 
 
 def print_replied(ticket_id: str, message: dict[str, Any]) -> None:

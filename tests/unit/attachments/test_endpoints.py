@@ -546,7 +546,7 @@ def test_a_bad_presign_request_is_422(aws, change: dict[str, Any]) -> None:
     assert attachment_items(ticket["id"]) == []
 
 
-@pytest.mark.parametrize("filename", ["../", "..", "/", "\\x01\\x02"])
+@pytest.mark.parametrize("filename", ["../", "..", "/", "\x01\x02"])
 def test_a_file_name_with_nothing_usable_is_called_attachment(aws, filename: str) -> None:
     ticket = create()
     response = presign(ticket["id"], filename=filename)
