@@ -60,6 +60,7 @@ lint: install
 	$(PY) -m ruff format --check .
 	$(PY) -m mypy layers/common/helpdesk local scripts
 	for handler in functions/*/app.py; do $(PY) -m mypy "$$handler" || exit 1; done
+	$(MAKE) web/node_modules/.package-lock.json && cd web && npm run typecheck && npm run lint
 
 validate: install $(SAM_VENV)/.installed ## sam validate --lint (cfn-lint included)
 	$(SAM) validate --lint
@@ -87,4 +88,4 @@ deploy-web: install web ## only the web app, to the deployed stack (CONFIG_ENV=p
 	$(PY) scripts/deploy_web.py --config-env $(or $(CONFIG_ENV),default)
 
 clean:
-	rm -rf .aws-sam .local build .pytest_cache .ruff_cache .mypy_cache
+	rm -rf .aws-sam .local build .pytest_cache .ruff_cache .mypy_cache web/dist web/test-results
