@@ -5,13 +5,15 @@ VENV := .venv
 PY := $(VENV)/bin/python
 SAM_VENV := .venv-sam
 SAM := $(SAM_VENV)/bin/sam
+CHECKOV_VENV := .venv-checkov
+CHECKOV_VERSION := 3.3.30
 # sam build and the bench need python3.13 (the Lambda runtime); pyenv puts it on PATH with this.
 export PYENV_VERSION ?= 3.11.7:3.12.1:3.13.0
 PYTHON313 ?= $(shell PYENV_VERSION=3.13.0 pyenv which python3.13 2>/dev/null || command -v python3.13)
 export PYTHON313
 export SAM_CLI_TELEMETRY = 0
 
-.PHONY: install run test unit lint typecheck validate build bench openapi eval deploy deploy-web clean web web-check chromium
+.PHONY: install run test unit lint typecheck validate scan build bench openapi eval deploy deploy-web clean web web-check chromium
 
 $(VENV)/.installed: requirements-dev.txt layers/common/requirements.txt $(wildcard clients/cli/pyproject.toml)
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -25,6 +27,11 @@ $(SAM_VENV)/.installed:
 	$(SAM_VENV)/bin/pip install --quiet --disable-pip-version-check aws-sam-cli
 	touch $@
 
+$(CHECKOV_VENV)/.installed:
+	test -x $(CHECKOV_VENV)/bin/python || $(PYTHON) -m venv $(CHECKOV_VENV)
+	$(CHECKOV_VENV)/bin/pip install --quiet --disable-pip-version-check checkov==$(CHECKOV_VERSION)
+	touch $@
+
 install: $(VENV)/.installed ## the project's virtualenv
 
 run: install web ## the whole system on this machine (moto + gateway on 127.0.0.1:$${PORT:-3000}), the web app at /
@@ -35,7 +42,7 @@ test: install web chromium ## lint, then every test (web unit, unit, infrastruct
 	$(PY) -m ruff format --check .
 	$(MAKE) web-check
 	HELPDESK_WEB_TESTS=required $(PY) -m pytest -n 2 --dist loadfile
-	$(MAKE) validate
+	$(MAKE) validate scan
 
 # ---------------------------------------------------------------- web support center (web/)
 WEB_SOURCES := $(shell find web/src web/public -type f 2>/dev/null) $(wildcard web/*.json web/*.ts web/*.html web/*.js) openapi.json
@@ -64,6 +71,9 @@ lint: install
 
 validate: install $(SAM_VENV)/.installed ## sam validate --lint (cfn-lint included)
 	$(SAM) validate --lint
+
+scan: $(CHECKOV_VENV)/.installed ## checkov over the template: no finding without a written reason (skip metadata)
+	$(CHECKOV_VENV)/bin/checkov -f template.yaml --framework cloudformation --compact --quiet
 
 build: $(SAM_VENV)/.installed ## sam build (cached, parallel), then .pyc for every function
 	$(SAM) build

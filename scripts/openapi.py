@@ -128,7 +128,7 @@ def operation(spec: RouteSpec, refs: dict[type[BaseModel], dict[str, Any]], sche
     if spec.response is not None:
         ok["content"] = {"application/json": {"schema": refs[spec.response]}}
     responses = {str(spec.status): ok}
-    for status in sorted({*spec.errors, 422, 429, 500, 503}):
+    for status in sorted({*spec.errors, 400, 422, 429, 500, 503}):
         responses[str(status)] = {
             "description": REASONS.get(status, "Error"),
             "content": {"application/problem+json": {"schema": refs[Problem]}},

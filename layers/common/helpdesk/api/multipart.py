@@ -118,7 +118,8 @@ def parse_multipart(
     """The `payload` field and the `attachments` files of an HTTP API event's multipart body.
 
     A non-base64 body is taken as UTF-8 text (as `helpdesk.api.http.Request.body_bytes` does). A file
-    part needs a filename; a browser's empty file input (empty filename, no bytes) is skipped.
+    part without a filename is called "attachment"; a browser's empty file input (empty filename, no
+    bytes) is skipped.
     """
     from python_multipart.exceptions import FormParserError
     from python_multipart.multipart import MultipartParser
@@ -244,9 +245,7 @@ class _Collector:
 
     def _begin_file(self) -> None:
         part = self.part
-        if part.filename is None:
-            raise MalformedMultipart(f"Each '{FILES_FIELD}' part needs a filename.")
-        if part.filename and len(self.files) >= self.max_files:
+        if len(self.files) >= self.max_files and (part.filename or part.filename is None):
             raise TooManyFiles(self.max_files)
         content_type, _ = _options(part.header("content-type"))
         part.content_type = content_type.decode("latin-1") or DEFAULT_FILE_TYPE
@@ -264,7 +263,7 @@ class _Collector:
         part = self.part
         if part.name == PAYLOAD_FIELD:
             self.payload = _text(part.data, what=f"The '{PAYLOAD_FIELD}' field")
-        elif part.filename or part.data:  # an empty file input sends filename="" and no bytes
+        elif part.filename or part.data or part.filename is None:  # an empty file input: filename="", no bytes
             if len(self.files) >= self.max_files:
                 raise TooManyFiles(self.max_files)
             name = part.filename or "attachment"

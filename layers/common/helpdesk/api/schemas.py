@@ -7,6 +7,7 @@ from pydantic import (
     AfterValidator,
     AliasChoices,
     BaseModel,
+    BeforeValidator,
     ConfigDict,
     Field,
     RootModel,
@@ -156,6 +157,11 @@ MEDIA_TYPE = (
 )
 
 
+def _whole_number(value: Any) -> Any:
+    """JSON has one number type: 1024.0 is the integer 1024 (JSON Schema says so too)."""
+    return int(value) if isinstance(value, float) and value.is_integer() else value
+
+
 def _safe_filename(name: str) -> str:
     """Its base name, without directories or control characters ("attachment" if nothing is left)."""
     from helpdesk.api.multipart import clean_filename
@@ -168,7 +174,7 @@ class UploadRequest(Input):
 
     filename: Annotated[str, StringConstraints(min_length=1, max_length=1024), AfterValidator(_safe_filename)]
     content_type: Annotated[str, StringConstraints(max_length=255, pattern=MEDIA_TYPE)]
-    size: int = Field(
+    size: Annotated[int, BeforeValidator(_whole_number)] = Field(
         ge=1,
         description=f"bytes; at most {MAX_ATTACHMENT_BYTES} (10 MB; a larger one is refused with 413)",
         json_schema_extra={"maximum": MAX_ATTACHMENT_BYTES},
@@ -209,10 +215,9 @@ class ListParams(BaseModel):
         default=None,
         min_length=1,
         max_length=2048,
-        pattern=r"^[A-Za-z0-9_-]+\.[A-Za-z0-9_-]{22}$",
         description="The `next_cursor` of the previous page of this same list, as the API returned it (signed "
         "for this list and caller): any other value, or one changed in any way, is 400.",
-        json_schema_extra={"x-opaque-token": True},
+        json_schema_extra={"pattern": r"^[A-Za-z0-9_-]+\.[A-Za-z0-9_-]{22}$", "x-opaque-token": True},
     )
     org_id: str | None = Field(default=None, min_length=1, max_length=128)
 
