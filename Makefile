@@ -13,7 +13,7 @@ PYTHON313 ?= $(shell PYENV_VERSION=3.13.0 pyenv which python3.13 2>/dev/null || 
 export PYTHON313
 export SAM_CLI_TELEMETRY = 0
 
-.PHONY: install run test unit lint typecheck validate scan build bench openapi eval deploy clean
+.PHONY: install run test unit lint typecheck validate scan build bench openapi eval deploy deploy-web clean web web-check chromium
 
 $(VENV)/.installed: requirements-dev.txt layers/common/requirements.txt $(wildcard clients/cli/pyproject.toml)
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -34,20 +34,42 @@ $(CHECKOV_VENV)/.installed:
 
 install: $(VENV)/.installed ## the project's virtualenv
 
-run: install ## the whole system on this machine (moto + gateway on 127.0.0.1:$${PORT:-3000})
+run: install web ## the whole system on this machine (moto + gateway on 127.0.0.1:$${PORT:-3000}), the web app at /
 	$(PY) -m local.stack
 
-test: install ## lint, then every test (unit, infrastructure, integration), then the template checks
+test: install web chromium ## lint, then every test (web unit, unit, infrastructure, integration, browser), then the template checks
 	$(PY) -m ruff check .
 	$(PY) -m ruff format --check .
-	$(PY) -m pytest -n 2 --dist loadfile
+	$(MAKE) web-check
+	HELPDESK_WEB_TESTS=required $(PY) -m pytest -n 2 --dist loadfile
 	$(MAKE) validate scan
+
+# ---------------------------------------------------------------- web support center (web/)
+# (the API types are generated from openapi.json by every build and check: not a source)
+WEB_SOURCES := $(filter-out web/src/types/openapi.gen.ts,$(shell find web/src web/public -type f 2>/dev/null)) \
+	$(wildcard web/*.json web/*.ts web/*.html web/*.js) openapi.json
+
+web/node_modules/.package-lock.json: web/package-lock.json
+	cd web && npm ci --no-audit --no-fund --loglevel=error
+	touch $@
+
+web/dist/index.html: web/node_modules/.package-lock.json $(WEB_SOURCES)
+	cd web && npm run build
+
+web: web/dist/index.html ## the web app (web/dist): npm ci + build, when missing or older than its sources
+
+web-check: web/node_modules/.package-lock.json ## the web app's types (regenerated from openapi.json), lint and unit tests
+	cd web && npm run check
+
+chromium: ## Debian's chromium for the browser tests, installed when missing
+	@command -v chromium >/dev/null || (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null)
 
 lint: install
 	$(PY) -m ruff check .
 	$(PY) -m ruff format --check .
 	$(PY) -m mypy layers/common/helpdesk local scripts
 	for handler in functions/*/app.py; do $(PY) -m mypy "$$handler" || exit 1; done
+	$(MAKE) web/node_modules/.package-lock.json && cd web && npm run typecheck && npm run lint
 
 validate: install $(SAM_VENV)/.installed ## sam validate --lint (cfn-lint included)
 	$(SAM) validate --lint
@@ -71,8 +93,12 @@ openapi: install ## openapi.json, generated from the functions' route declaratio
 eval: install ## accuracy of the built-in review engine on eval/tickets.jsonl
 	$(PY) eval/run_eval.py
 
-deploy: build
+deploy: build web ## sam deploy --guided, then the web app: config.json from the stack's outputs, web/dist to its bucket
 	$(SAM) deploy --guided
+	$(PY) scripts/deploy_web.py
+
+deploy-web: install web ## only the web app, to the deployed stack (CONFIG_ENV=prod for samconfig's prod)
+	$(PY) scripts/deploy_web.py --config-env $(or $(CONFIG_ENV),default)
 
 clean:
-	rm -rf .aws-sam .local build .pytest_cache .ruff_cache .mypy_cache
+	rm -rf .aws-sam .local build .pytest_cache .ruff_cache .mypy_cache web/dist web/test-results

@@ -374,6 +374,8 @@ class Gateway:
         self.routes = routes
         self.runtime = runtime
         self.local: dict[tuple[str, str], LocalHandler] = {}  # ("GET", "/_local/health") -> handler
+        # what no route serves (GET/HEAD): the web app (local.web); None answers the usual 404
+        self.fallback: Callable[[HttpRequest], HttpResponse | None] | None = None
 
     def handle(self, request: HttpRequest) -> tuple[HttpResponse, str | None]:
         """The response, and the function that produced it (for the access log)."""
@@ -393,7 +395,8 @@ class Gateway:
             if path_parameters is not None:
                 break
         else:
-            return message(404, "Not Found"), None
+            served = self.fallback(request) if self.fallback is not None else None
+            return served or message(404, "Not Found"), None
         response = self._invoke(request, route, path_parameters)
         if origin and route.cors and route.cors.allows(origin):
             response.headers = [(n, v) for n, v in response.headers if not n.lower().startswith("access-control-")]

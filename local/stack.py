@@ -39,7 +39,8 @@ class LocalStack:
         seed: bool = True,
     ) -> None:
         self.host, self.port, self.aws_port = host, port, aws_port
-        self.parameters = {**config.PARAMETERS, **(parameters or {})}
+        # AppBaseUrl: the web app is served here (mail links, and the bucket's CORS for browser uploads)
+        self.parameters = {**config.PARAMETERS, "AppBaseUrl": f"http://{host}:{port}", **(parameters or {})}
         self.seed_tenants = seed
         self.ready = threading.Event()
         self.tokens: dict[str, str] = {}
@@ -50,7 +51,7 @@ class LocalStack:
         started = time.perf_counter()
         import boto3
 
-        from local import aws, functions, keys, template
+        from local import aws, functions, keys, template, web
         from local.gateway import Gateway, Server, routes_from_template
         from local.runtime import Runtime
         from local.sources import EventSources
@@ -85,6 +86,7 @@ class LocalStack:
             log.error("%s cannot start (%s); its requests will fail until the code is fixed", logical_id, error)
         self.routes = self.gateway.routes = routes_from_template(self.specs, self.stack, values, key_set)
         self._local_endpoints(key_set)
+        web.install(self.gateway, self)  # the web support center at /
         self.server.start()
         self.sources = EventSources(self.specs, self.stack, values, self.runtime, session, self.aws_url)
         self.sources.start()
