@@ -138,10 +138,19 @@ def note(message: str) -> None:
 # -- tickets --------------------------------------------------------------------------------
 
 
-def ticket_table(items: list[dict[str, Any]], width: int | None = None) -> Table:
+def _due_cell(item: dict[str, Any]) -> Text:
+    due = item.get("response_due_at")
+    if not due:
+        return Text("")
+    if item.get("response_breached"):
+        return Text("BREACHED", style="bold white on red")
+    return Text(until(due))
+
+
+def ticket_table(items: list[dict[str, Any]], width: int | None = None, *, show_due: bool = False) -> Table:
     """One row per ticket. The summary is cut to the room left by the other columns, and on a
     narrow terminal the category and activity columns go first, so the ID is never truncated."""
-    columns = ["ID", "STATUS", "SEV", "CATEGORY", "SUMMARY", "ACTIVITY"]
+    columns = ["ID", "STATUS", "SEV", "CATEGORY", "SUMMARY", "ACTIVITY", "DUE"]
     rows: list[list[Any]] = [
         [
             Text(clean(item.get("id")), style="bold"),
@@ -150,6 +159,7 @@ def ticket_table(items: list[dict[str, Any]], width: int | None = None) -> Table
             Text(clean(item.get("category"))),
             " ".join(clean(item.get("summary") or item.get("subject")).split()),
             Text(ago(item.get("last_activity_at") or item.get("updated_at"))),
+            _due_cell(item),
         ]
         for item in items
     ]
@@ -160,7 +170,7 @@ def ticket_table(items: list[dict[str, Any]], width: int | None = None) -> Table
         used = sum(max([len(columns[i]), *(len(row[i]) for row in rows)]) for i in others)
         return width - used - 3 * (len(keep) - 1) - 1  # padding + divider between columns, 1 spare
 
-    keep = [0, 1, 2, 3, 4, 5]
+    keep = [0, 1, 2, 3, 4, 5] + ([6] if show_due else [])
     for drop in (3, 5):
         if room(keep) >= 20:
             break
@@ -168,7 +178,7 @@ def ticket_table(items: list[dict[str, Any]], width: int | None = None) -> Table
     summary_width = max(10, room(keep))
     table = Table(box=box.SIMPLE_HEAD, pad_edge=False, show_edge=False, expand=False)
     for i in keep:
-        table.add_column(columns[i], no_wrap=True, justify="right" if i == 5 else "left")
+        table.add_column(columns[i], no_wrap=True, justify="right" if i in (5, 6) else "left")
     for row in rows:
         cells: list[Any] = [row[i] for i in keep]
         cells[keep.index(4)] = one_line(row[4], summary_width)
@@ -176,12 +186,13 @@ def ticket_table(items: list[dict[str, Any]], width: int | None = None) -> Table
     return table
 
 
-def print_ticket_list(page: dict[str, Any], *, show_hint: bool = True) -> None:
+def print_ticket_list(page: dict[str, Any], *, show_hint: bool = True, show_due: bool = False) -> None:
+    """`show_due`: a DUE column (when support owes the next response), for the support team's queue."""
     items = page.get("items") or []
     if not items:
         err.print("No tickets match.", style="dim")
     else:
-        out.print(ticket_table(items))
+        out.print(ticket_table(items, show_due=show_due))
     cursor = page.get("next_cursor")
     if cursor and show_hint:
         note(f"More tickets: --cursor {clean(cursor)}  (or --all)")
@@ -268,6 +279,11 @@ def ticket_header(ticket: dict[str, Any], reader: dict[str, Any] | None = None) 
         f" via {clean(ticket.get('source'))}",
     )
     grid.add_row("Last activity", ago(ticket.get("last_activity_at")))
+    due = response_due(ticket)
+    if due is not None:
+        grid.add_row("Response due", due)
+    if ticket.get("auto_close_at"):
+        grid.add_row("Auto-closes", stamp(ticket.get("auto_close_at")))
     grid.add_row("Assignee", clean(ticket.get("assignee")) or "—")
     props = ticket.get("properties") or {}
     if props:
@@ -278,6 +294,52 @@ def ticket_header(ticket: dict[str, Any], reader: dict[str, Any] | None = None) 
     if review.get("status"):
         grid.add_row("AI review", clean(review.get("status")))
     return Panel(grid, title=Text(one_line(ticket.get("subject"), 100), style="bold"), title_align="left")
+
+
+def response_due(ticket: dict[str, Any]) -> Text | None:
+    """When support owes the next response (the severity's target), red once it has passed."""
+    due = ticket.get("response_due_at")
+    if not due:
+        return None
+    if ticket.get("response_breached"):
+        return Text.assemble((f"{stamp(due)}  BREACHED", "bold white on red"), (f" ({ago(due)})", "dim"))
+    return Text.assemble(stamp(due), (f" ({until(due)})", "dim"))
+
+
+def until(timestamp: str | None) -> str:
+    """How long until a time to come ("in 3h")."""
+    if not timestamp:
+        return ""
+    try:
+        then = datetime.fromisoformat(timestamp.replace("Z", "+00:00"))
+    except ValueError:
+        return ""
+    left = int((then - datetime.now(UTC)).total_seconds())
+    if left <= 0:
+        return "now"
+    for size, unit in ((86400, "d"), (3600, "h"), (60, "m")):
+        if left >= size:
+            return f"in {left // size}{unit}"
+    return f"in {left}s"
+
+
+def timeline_line(message: dict[str, Any]) -> Text:
+    """A `system` message of the timeline, on one line: what changed, from what to what, who, when."""
+    change = message.get("change") or {}
+    when = ("  " + stamp(message.get("created_at")), "dim")
+    if not change:
+        return Text.assemble(("• ", "dim"), one_line(message.get("body"), 200), when)
+    by = change.get("by") or {}
+    who = clean(by.get("email") or by.get("id") or "system")
+    label = ("INTERNAL ", "bold black on yellow") if message.get("internal") else ""
+    return Text.assemble(
+        ("• ", "dim"),
+        label,
+        (clean(change.get("field")), "bold"),
+        f" {clean(change.get('before')) or '-'} → {clean(change.get('after')) or '-'}",
+        (f"  by {who}", "dim"),
+        when,
+    )
 
 
 def message_panel(message: dict[str, Any]) -> Panel:
@@ -305,7 +367,10 @@ def print_ticket(ticket: dict[str, Any], reader: dict[str, Any] | None = None) -
     messages = ticket.get("messages") or []
     in_messages = {a.get("id") for m in messages for a in (m.get("attachments") or [])}
     for message in messages:
-        out.print(message_panel(message))
+        if (message.get("author") or {}).get("kind") == "system" and message.get("change"):
+            out.print(timeline_line(message))  # the timeline: changes inline, one line each
+        else:
+            out.print(message_panel(message))
     loose = [a for a in ticket.get("attachments") or [] if a.get("id") not in in_messages]
     if loose:
         out.print(Panel(_attachment_lines(loose), title="Attachments", title_align="left", border_style="dim"))

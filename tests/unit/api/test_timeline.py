@@ -10,7 +10,7 @@ from typing import Any
 
 import pytest
 
-from tests.support import ACME_ADMIN, ACME_USER, SUPPORT, event, invoke
+from tests.support import ACME_ADMIN, ACME_USER, GLOBEX_USER, SUPPORT, event, invoke
 from tests.unit.api.helpers import conversation, get, mark_reviewed, new_ticket, patch, reply
 
 
@@ -155,3 +155,28 @@ def test_resolved_tickets_carry_their_auto_close_time(aws) -> None:
     resolved = get(ticket["id"]).json()
     assert resolved["response_due_at"] is None
     assert at(resolved["auto_close_at"]) - at(resolved["updated_at"]) == timedelta(days=7)
+
+
+def test_support_sorts_its_queue_by_response_target_and_filters_the_breached(aws, monkeypatch) -> None:
+    from tests.unit.api.helpers import list_all, list_tickets
+
+    # Given tickets of two orgs with different targets (critical 1 h, high 4 h, low 24 h) and one answered
+    low = new_ticket(severity="low")
+    critical = new_ticket(severity="critical")
+    high = new_ticket(GLOBEX_USER, severity="high")
+    answered = new_ticket(severity="critical")
+    assert reply(answered["id"], "On it.", SUPPORT).status == 201
+    # When support lists its queue by response target
+    queue = [t["id"] for t in list_all(SUPPORT, sort="response_due", limit="1")]
+    # Then the soonest target comes first, across orgs, and tickets that owe nothing are not in it
+    assert queue == [critical["id"], high["id"], low["id"]]
+    # When two hours have passed, only the critical one is breached
+    later = (datetime.now(UTC) + timedelta(hours=2)).isoformat(timespec="milliseconds").replace("+00:00", "Z")
+    monkeypatch.setattr("helpdesk.tickets.listing.now", lambda: later)
+    breached = list_tickets(SUPPORT, breached="true").json()["items"]
+    assert [t["id"] for t in breached] == [critical["id"]]
+    # and one org's queue is the support team's to filter too
+    assert [t["id"] for t in list_all(SUPPORT, sort="response_due", org_id="globex")] == [high["id"]]
+    # while customers may not ask for the queue's order or filter
+    assert list_tickets(ACME_USER, sort="response_due").status == 403
+    assert list_tickets(ACME_USER, breached="true").status == 403

@@ -1,7 +1,7 @@
 """Request bodies, query strings and response shapes of the HTTP API: explicit, strict, no mass
 assignment. Domain models (helpdesk.domain.models) are answered as they are."""
 
-from typing import Annotated, Any, ClassVar
+from typing import Annotated, Any, ClassVar, Literal
 
 from pydantic import (
     AfterValidator,
@@ -221,6 +221,13 @@ class ListParams(BaseModel):
         json_schema_extra={"pattern": r"^[A-Za-z0-9_-]+\.[A-Za-z0-9_-]{22}$", "x-opaque-token": True},
     )
     org_id: str | None = Field(default=None, min_length=1, max_length=128)
+    sort: Literal["created", "response_due"] = Field(
+        default="created",
+        description="created: newest first. response_due (support): soonest response target first, passed ones first.",
+    )
+    breached: Literal["true", "false"] | None = Field(
+        default=None, description="true (support): only tickets whose response target has passed."
+    )
 
     @field_validator("status", mode="before")
     @classmethod

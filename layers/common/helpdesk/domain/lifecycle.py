@@ -157,8 +157,10 @@ def _public(ticket: Ticket) -> dict[str, object]:
 
 def reply(ticket: Ticket, message: Message, by: Author, at: datetime, stamps: Stamps) -> Outcome:
     """A message (stamped from `stamps`: the caller's first): a support reply waits on the customer,
-    a customer reply hands the ball back, an internal note changes nothing a customer sees."""
+    a customer reply hands the ball back, an internal note changes nothing a customer sees. Its
+    clocks run from the message's own time."""
     open_for_changes(ticket)
+    at = deadlines.parse(message.created_at)
     after = ticket
     if message.internal:
         pass

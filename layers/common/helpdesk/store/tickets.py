@@ -345,6 +345,8 @@ class TicketQuery:
     cluster_id: str | None = None
     words: list[str] = field(default_factory=list)
     limit: int = 25
+    by_response_due: bool = False  # support's queue: soonest response target first (passed ones first)
+    breached_at: str | None = None  # only tickets whose response target passed by this time
 
 
 @dataclass(frozen=True)
@@ -353,6 +355,9 @@ class Plan:
     partition: str
     sort_prefix: str | None = None  # ByOrgStatus: "<status>#"
     status_filter: tuple[Status, ...] = ()
+    ascending: bool = False  # newest first, but deadlines soonest first
+    until_ms: int | None = None  # ByDeadline: deadlines at or before this
+    org_filter: str | None = None  # ByDeadline spans every org: the one asked for
 
     @property
     def scope(self) -> str:
@@ -362,6 +367,12 @@ class Plan:
 
 def plan(query: TicketQuery) -> Plan:
     """Pick the narrowest index for the query; statuses it does not cover become a filter."""
+    if query.by_response_due or query.breached_at:
+        until = epoch_ms(query.breached_at) if query.breached_at else None
+        return Plan(
+            "ByDeadline", RESPONSE, status_filter=tuple(query.statuses), ascending=True, until_ms=until,
+            org_filter=query.org_id,
+        )  # fmt: skip
     single = query.statuses[0] if len(query.statuses) == 1 else None
     if query.org_id is not None:
         if single:
@@ -381,9 +392,10 @@ def _start_key(key: dict[str, str], where: Plan) -> Item:
         or not all(isinstance(value, str) and value for value in key.values())
         or key[pk_name] != where.partition
         or not key[sk_name].startswith(where.sort_prefix or "")
+        or (sk_name == "gsi5sk" and not key[sk_name].isdigit())
     ):
         raise MalformedRequest("The cursor is not one this API returned.")
-    return {name: {"S": value} for name, value in key.items()}
+    return {name: {"N" if name == "gsi5sk" else "S": value} for name, value in key.items()}
 
 
 @dataclass
@@ -404,7 +416,15 @@ def list_tickets(query: TicketQuery, start_key: dict[str, str] | None = None) ->
         names["#isk"] = sk_name
         values[":prefix"] = {"S": where.sort_prefix}
         key_condition += " AND begins_with(#isk, :prefix)"
+    if where.until_ms is not None:
+        names["#isk"] = sk_name
+        values[":until"] = {"N": str(where.until_ms)}
+        key_condition += " AND #isk <= :until"
     filters = []
+    if where.org_filter:
+        names["#org"] = "org_id"
+        values[":org"] = {"S": where.org_filter}
+        filters.append("#org = :org")
     if status_filter := where.status_filter:
         names["#status"] = "status"
         keys = [f":s{i}" for i in range(len(status_filter))]
@@ -428,7 +448,7 @@ def list_tickets(query: TicketQuery, start_key: dict[str, str] | None = None) ->
         "KeyConditionExpression": key_condition,
         "ExpressionAttributeNames": names,
         "ExpressionAttributeValues": values,
-        "ScanIndexForward": False,
+        "ScanIndexForward": where.ascending,
         "Limit": query.limit if not filters else max(query.limit, 100),
     }
     if filters:
@@ -451,5 +471,5 @@ def list_tickets(query: TicketQuery, start_key: dict[str, str] | None = None) ->
         if len(tickets) == query.limit or last_key is None or examined >= MAX_EXAMINED_PER_PAGE:
             break
         request["ExclusiveStartKey"] = last_key
-    next_key = {name: value["S"] for name, value in last_key.items()} if last_key is not None else None
+    next_key = {name: value.get("S") or value["N"] for name, value in last_key.items()} if last_key else None
     return Page([to_ticket(item) for item in tickets], next_key)

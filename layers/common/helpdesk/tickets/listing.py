@@ -6,6 +6,7 @@ from helpdesk.api import cursor
 from helpdesk.api.schemas import ListParams, TicketPage
 from helpdesk.domain.errors import Forbidden
 from helpdesk.domain.identity import Caller
+from helpdesk.domain.models import now
 from helpdesk.store import tickets
 from helpdesk.store.tickets import TicketQuery
 
@@ -13,6 +14,8 @@ from helpdesk.store.tickets import TicketQuery
 def list_tickets(caller: Caller, params: ListParams) -> TicketPage:
     if params.org_id is not None and not caller.is_support:
         raise Forbidden("Only the support team may list another organisation's tickets.")
+    if (params.sort == "response_due" or params.breached == "true") and not caller.is_support:
+        raise Forbidden("Only the support team's queue sorts and filters by response target.")
     org_id = params.org_id if caller.is_support else caller.org_id
     words = sorted({word for word in (params.q or "").lower().split() if word})[:10]
     query = TicketQuery(
@@ -23,6 +26,8 @@ def list_tickets(caller: Caller, params: ListParams) -> TicketPage:
         cluster_id=params.cluster_id,
         words=words,
         limit=params.limit,
+        by_response_due=params.sort == "response_due",
+        breached_at=now() if params.breached == "true" else None,
     )
     binding = _binding(caller, query)
     start = cursor.decode(params.cursor, binding) if params.cursor else None
@@ -40,5 +45,7 @@ def _binding(caller: Caller, query: TicketQuery) -> str:
         "severity": query.severity,
         "cluster_id": query.cluster_id,
         "words": query.words,
+        "by_response_due": query.by_response_due,
+        "breached": query.breached_at is not None,
     }
     return json.dumps([where.index, where.scope, filters, caller.scope()], sort_keys=True)
