@@ -724,3 +724,30 @@ def test_help_does_not_import_the_heavy_libraries():
 def test_entry_point_runs(args):
     done = subprocess.run([sys.executable, "-m", "tickets_cli", *args], capture_output=True, text=True, timeout=60)
     assert done.returncode == 0, done.stderr
+
+
+def test_describe_shows_the_timeline_inline_and_when_support_owes_a_response(run_cli, fake):
+    # Given a ticket support owes a response by a time to come, whose severity support raised
+    ticket = fake.seed_ticket(response_due_at="2099-01-01T10:00:00.000Z", response_breached=False)
+    change = fake.add_message(ticket["id"], "Severity changed from **medium** to **high** by agent@helpdesk.test.")
+    change["author"] = {"id": "system", "email": None, "kind": "system"}
+    change["change"] = {
+        "field": "severity",
+        "before": "medium",
+        "after": "high",
+        "by": {"id": "u-s", "email": "agent@helpdesk.test"},
+    }
+    # When the customer describes it
+    result = run_cli("describe", ticket["id"])
+    # Then the change is one line of the timeline (who, what, from -> to), and the due time is shown
+    assert result.exit_code == 0, result.output
+    out = result.stdout
+    assert "severity medium → high" in out and "by agent@helpdesk.test" in out
+    assert "Response due" in out and "2099-01-01" in out
+
+
+def test_a_breached_target_is_said_in_describe_and_the_list(run_cli, fake):
+    fake.seed_ticket(response_due_at="2020-01-01T10:00:00.000Z", response_breached=True)
+    listed = run_cli("list")
+    assert listed.exit_code == 0, listed.output
+    assert "DUE" in listed.stdout and "BREACHED" in listed.stdout

@@ -233,3 +233,24 @@ def test_create_returns_the_ticket_without_an_empty_conversation(mcp_params):
     assert "messages" not in json.loads(created.content[0].text)
     assert "messages" not in tool.output_schema.get("properties", {})
     assert created.structured_content["id"] and created.structured_content["source"] == "agent"
+
+
+def test_tickets_get_carries_the_timeline_and_the_response_target() -> None:
+    from tickets_cli.mcp_server import to_detail
+
+    raw = {
+        "id": "T1", "status": "in_progress", "waiting_on": "us", "subject": "Stuck", "summary": "Stuck",
+        "response_due_at": "2099-01-01T10:00:00.000Z", "response_breached": False,
+        "messages": [
+            {"id": "M1", "author": {"id": "u1", "kind": "user"}, "body": "Help", "created_at": "2026-01-01T00:00:00Z"},
+            {"id": "M2", "author": {"id": "system", "kind": "system"}, "body": "Status changed",
+             "change": {"field": "status", "before": "open", "after": "in_progress", "by": {"id": "u-s", "email": "a@x.test"}}},
+        ],
+    }  # fmt: skip
+    detail = to_detail(raw)
+    assert detail.response_due_at == "2099-01-01T10:00:00.000Z" and detail.response_breached is False
+    assert detail.messages[1].change is not None
+    assert (detail.messages[1].change.field, detail.messages[1].change.before, detail.messages[1].change.after) == (
+        "status", "open", "in_progress"
+    )  # fmt: skip
+    assert detail.messages[1].change.by == "a@x.test"

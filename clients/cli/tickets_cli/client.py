@@ -341,6 +341,8 @@ class HelpdeskClient:
         cluster_id: str | None = None,
         q: str | None = None,
         org_id: str | None = None,
+        sort: str | None = None,
+        breached: str | None = None,
         limit: int | None = None,
         cursor: str | None = None,
     ) -> dict[str, Any]:
@@ -351,6 +353,8 @@ class HelpdeskClient:
             ("cluster_id", cluster_id),
             ("q", q),
             ("org_id", org_id),
+            ("sort", sort),
+            ("breached", breached),
             ("limit", limit),
             ("cursor", cursor),
         ):

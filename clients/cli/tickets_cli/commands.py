@@ -347,7 +347,7 @@ def list_tickets(state: State, *, all_pages: bool, output: Output | None, **filt
             if as_json:
                 render.emit_json(page)
             else:
-                render.print_ticket_list(page)
+                render.print_ticket_list(page, show_due=_owes(page.get("items") or []))
             return
         items: list[dict[str, Any]] = []
         for page in client.iter_pages(**filters):
@@ -356,7 +356,12 @@ def list_tickets(state: State, *, all_pages: bool, output: Output | None, **filt
     if as_json:
         render.emit_json(combined)
     else:
-        render.print_ticket_list(combined)
+        render.print_ticket_list(combined, show_due=_owes(items))
+
+
+def _owes(items: list[dict[str, Any]]) -> bool:
+    """A DUE column is worth its room when some listed ticket has a response target running."""
+    return any(item.get("response_due_at") for item in items)
 
 
 def describe(state: State, ticket_id: str, *, output: Output | None) -> None:

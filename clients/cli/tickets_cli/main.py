@@ -291,6 +291,13 @@ def list_(
     org_id: Annotated[
         str | None, typer.Option("--org-id", metavar="ORG", help="Support only: one org's tickets.")
     ] = None,
+    by_due: Annotated[
+        bool,
+        typer.Option("--by-due", help="Support only: the queue by response target, soonest (and passed) first."),
+    ] = False,
+    breached: Annotated[
+        bool, typer.Option("--breached", help="Support only: only tickets whose response target has passed.")
+    ] = False,
     limit: Annotated[
         int | None, typer.Option("--limit", min=1, max=100, metavar="N", help="Page size (1–100, server default 25).")
     ] = None,
@@ -300,7 +307,7 @@ def list_(
     all_pages: Annotated[bool, typer.Option("--all", help="Follow next_cursor to the last page.")] = False,
     output: OutputOpt = None,
 ) -> None:
-    """List tickets, newest first, with status badges and one-line summaries."""
+    """List tickets, newest first, with status badges, one-line summaries and response targets."""
     from tickets_cli import commands
 
     commands.list_tickets(
@@ -311,6 +318,8 @@ def list_(
         cluster_id=cluster_id,
         q=q,
         org_id=org_id,
+        sort="response_due" if by_due else None,
+        breached="true" if breached else None,
         limit=limit,
         cursor=cursor,
         all_pages=all_pages,
