@@ -87,6 +87,7 @@ bench: install ## cold starts, AWS round trips, latency as data grows, the local
 
 openapi: install ## openapi.json, generated from the functions' route declarations, and the clients' copy of its enums
 	$(PY) scripts/openapi.py > openapi.json
+	$(PY) scripts/openapi.py --routes > functions/unmatched_route/routes.json
 	$(PY) scripts/client_vocabulary.py > clients/cli/tickets_cli/vocabulary.py
 	$(PY) scripts/event_schemas.py schemas/events
 

@@ -43,8 +43,8 @@ def function_apis() -> dict[str, Api]:
     apis = {}
     for logical_id, resource in template.resources("AWS::Serverless::Function").items():
         events = resource["Properties"].get("Events", {}).values()
-        if not any(event["Type"] == "HttpApi" for event in events):
-            continue
+        if not any(event["Type"] == "HttpApi" and "Path" in event["Properties"] for event in events):
+            continue  # not an API function, or the `$default` route's
         path = ROOT / resource["Properties"]["CodeUri"] / "app.py"
         spec = importlib.util.spec_from_file_location(f"openapi_{logical_id}", path)
         assert spec is not None
@@ -187,5 +187,13 @@ def multipart_content(spec: RouteSpec, refs: dict[type[BaseModel], dict[str, Any
     return {"schema": schema, "encoding": encoding}
 
 
+def routes(openapi: dict[str, Any]) -> dict[str, list[str]]:
+    """Each path and its methods: what the `$default` route's function answers 405 with (`--routes`)."""
+    return {path: sorted(method.upper() for method in operations) for path, operations in openapi["paths"].items()}
+
+
 if __name__ == "__main__":
-    print(json.dumps(document(), indent=2, sort_keys=True))
+    if sys.argv[1:] == ["--routes"]:
+        print(json.dumps(routes(json.loads((ROOT / "openapi.json").read_text())), indent=2, sort_keys=True))
+    else:
+        print(json.dumps(document(), indent=2, sort_keys=True))

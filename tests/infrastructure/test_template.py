@@ -57,6 +57,7 @@ PERMISSIONS: dict[str, dict[str, set[str]]] = {
     },
     "CloseTicketFunction": {f"dynamodb:{a}": {"Table"} for a in ("PutItem", "UpdateItem", "GetItem", "DeleteItem")},
     "GetMeFunction": {"dynamodb:GetItem": {"Table"}},
+    "UnmatchedRouteFunction": {},  # no AWS call: the route table is in its code
     "RequestReviewFunction": {
         **{f"dynamodb:{a}": {"Table"} for a in ("PutItem", "UpdateItem", "GetItem", "DeleteItem")},
         "sqs:SendMessage": {"ReviewQueue"},
@@ -102,7 +103,11 @@ def functions(sam: dict[str, Any]) -> dict[str, dict[str, Any]]:
 
 def http_routes(resource: dict[str, Any]) -> set[str]:
     events = resource["Properties"].get("Events", {}).values()
-    return {f"{e['Properties']['Method']} {e['Properties']['Path']}" for e in events if e["Type"] == "HttpApi"}
+    return {
+        f"{e['Properties']['Method']} {e['Properties']['Path']}"
+        for e in events
+        if e["Type"] == "HttpApi" and "Path" in e["Properties"]  # not the `$default` route's
+    }
 
 
 def declared_routes(code_uri: str) -> set[str]:

@@ -54,7 +54,7 @@ def schemathesis(stack: RunningStack, tmp_path: Path, arguments: list[str], peer
         "--generation-database", "none", "--request-timeout", "30",
     ]  # fmt: skip
     environment = {**os.environ, "SCHEMATHESIS_HOOKS": "tests.integration.contract.hooks", "PYTHONPATH": str(ROOT)}
-    result = subprocess.run(command, capture_output=True, text=True, cwd=ROOT, env=environment, timeout=600)
+    result = subprocess.run(command, capture_output=True, text=True, cwd=tmp_path, env=environment, timeout=600)
     report = result.stdout + result.stderr
     (tmp_path / "schemathesis.txt").write_text(report)
     assert result.returncode == 0, report[-25000:]
