@@ -33,11 +33,7 @@ export type ReviewRequest = Schemas["ReviewRequest"];
 export type UploadGrant = Schemas["UploadGrant"];
 export type UploadedAttachments = Schemas["UploadedAttachments"];
 export type Problem = Schemas["Problem"];
-export type ListQuery = NonNullable<paths["/v1/tickets"]["get"]["parameters"]["query"]> & {
-  /** support only, arriving in parallel: the queue ordered by response target */
-  sort?: "response_due";
-  breached?: boolean;
-};
+export type ListQuery = NonNullable<paths["/v1/tickets"]["get"]["parameters"]["query"]>;
 
 /**
  * The review's findings. openapi.json types `result` as a free-form object, so its shape is the

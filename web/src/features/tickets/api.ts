@@ -20,36 +20,8 @@ export const ticketKeys = {
   detail: (id: string) => ["tickets", "detail", id] as const,
 };
 
-/** Query parameters the API may not know yet (sort, breached): dropped after it refuses them once. */
-let queueParamsUnsupported = false;
-
 async function fetchPage(query: ListQuery): Promise<TicketPage> {
-  const wanted = queueParamsUnsupported ? { ...query, sort: undefined, breached: undefined } : query;
-  const result = await api().GET("/v1/tickets", { params: { query: wanted as never } });
-  if (!result.response.ok && (query.sort || query.breached) && !queueParamsUnsupported) {
-    if (result.response.status === 422 || result.response.status === 400) {
-      queueParamsUnsupported = true;
-      return fetchPage(query);
-    }
-  }
-  const page = await unwrap(Promise.resolve(result));
-  if (queueParamsUnsupported && (query.sort || query.breached)) return orderByResponseTarget(page, query);
-  return page;
-}
-
-/** The queue's order done here, page by page, while the API cannot (breached first, then earliest due). */
-export function orderByResponseTarget(page: TicketPage, query: Pick<ListQuery, "sort" | "breached">): TicketPage {
-  let items = page.items;
-  if (query.breached) items = items.filter((ticket) => ticket.response_breached);
-  if (query.sort === "response_due") {
-    const due = (iso?: string | null) => (iso ? Date.parse(iso) : Number.POSITIVE_INFINITY);
-    items = [...items].sort(
-      (a, b) =>
-        Number(Boolean(b.response_breached)) - Number(Boolean(a.response_breached)) ||
-        due(a.response_due_at) - due(b.response_due_at),
-    );
-  }
-  return { ...page, items };
+  return unwrap(api().GET("/v1/tickets", { params: { query } }));
 }
 
 export function useTicketPages(filters: Filters) {
@@ -64,12 +36,9 @@ export function useTicketPages(filters: Filters) {
 /** GET /v1/tickets/{id}, conditional on the ETag it last gave (304: what we hold is current). */
 const etags = new Map<string, { etag: string; body: Conversation }>();
 
-/**
- * `conditional`: send If-None-Match. Not for support: an internal note leaves the ETag as it was (so
- * that customers cannot notice it), so a 304 could hide one from the team.
- */
-export async function fetchConversation(id: string, conditional = true): Promise<Conversation> {
-  const known = conditional ? etags.get(id) : undefined;
+/** Support's ETag covers internal notes as well, so a 304 never hides one from the team. */
+export async function fetchConversation(id: string): Promise<Conversation> {
+  const known = etags.get(id);
   const response = await apiFetch(`/v1/tickets/${encodeURIComponent(id)}`, {
     headers: known ? { "If-None-Match": known.etag } : {},
     cache: "no-store",
@@ -87,10 +56,10 @@ export function hasPendingAttachments(ticket: Conversation | undefined): boolean
   return all.some((attachment) => attachment.status === "pending_upload");
 }
 
-export function useConversation(id: string, forSupport: boolean) {
+export function useConversation(id: string) {
   return useQuery({
     queryKey: ticketKeys.detail(id),
-    queryFn: () => fetchConversation(id, !forSupport),
+    queryFn: () => fetchConversation(id),
     // poll: fast while an upload is being checked, slowly otherwise (a 304 costs next to nothing)
     refetchInterval: (query) => (hasPendingAttachments(query.state.data) ? 1000 : 15_000),
   });

@@ -67,7 +67,7 @@ export function toQuery(filters: Filters): ListQuery {
   if (filters.q) query.q = filters.q;
   if (filters.org_id) query.org_id = filters.org_id;
   if (filters.sort) query.sort = filters.sort;
-  if (filters.breached) query.breached = true;
+  if (filters.breached) query.breached = "true";
   return query;
 }
 

@@ -13,7 +13,7 @@ import { ReplyBox } from "./reply-box";
 import { SupportActions } from "./support-actions";
 
 export function ConversationPage({ id, forSupport }: { id: string; forSupport: boolean }) {
-  const conversation = useConversation(id, forSupport);
+  const conversation = useConversation(id);
   const heading = useRef<HTMLHeadingElement>(null);
   const ticket = conversation.data;
 
