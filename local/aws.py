@@ -28,7 +28,10 @@ from collections.abc import Callable, Iterable
 from typing import Any
 from urllib.parse import parse_qs
 
-from local import config, template
+from local import config, dynamodb, template
+
+DYNAMODB_TARGETS = ("DynamoDB_20120810.", "DynamoDBStreams_20120810.")
+HOUSEKEEPING_SECONDS = 60.0
 
 Environ = dict[str, Any]
 StartResponse = Callable[..., Any]
@@ -185,6 +188,9 @@ class LocalAwsMiddleware:
             problem = _check_post_policy(environ, _body(environ))
             if problem:
                 return _s3_error(start_response, *problem)
+        if environ.get("HTTP_X_AMZ_TARGET", "").startswith(DYNAMODB_TARGETS):
+            with dynamodb.LOCK:  # one DynamoDB request at a time (local.dynamodb), answered in full
+                return _answered(self.app(environ, start_response))
         return self.app(environ, start_response)
 
     def _capture(
@@ -211,6 +217,15 @@ class LocalAwsMiddleware:
             except (ValueError, KeyError, TypeError):  # a mail we cannot read is still sent
                 self.mailbox.add(_mail(message_id, "", [], "(unreadable)"))
         return [body]
+
+
+def _answered(result: Iterable[bytes]) -> list[bytes]:
+    try:
+        return [b"".join(result)]
+    finally:
+        close = getattr(result, "close", None)
+        if close:
+            close()
 
 
 def _body(environ: Environ) -> bytes:
@@ -340,8 +355,10 @@ class LocalAws:
         from moto.moto_server.werkzeug_app import DomainDispatcherApplication, MotoRequestHandler, create_backend_app
         from werkzeug.serving import make_server
 
+        dynamodb.install()
         self.mailbox = Mailbox()
         mailbox = self.mailbox
+        self._stopped = threading.Event()
 
         class _Server(ThreadedMotoServer):
             def _server_entry(self) -> None:
@@ -356,9 +373,15 @@ class LocalAws:
         self._server.start()
         host, port = self._server.get_host_and_port()
         self.url = f"http://{host}:{port}"
+        threading.Thread(target=self._housekeeping, name="aws-housekeeping", daemon=True).start()
         return self.url
 
+    def _housekeeping(self) -> None:
+        while not self._stopped.wait(HOUSEKEEPING_SECONDS):
+            dynamodb.housekeeping()
+
     def stop(self) -> None:
+        self._stopped.set()
         self._server.stop()
 
 

@@ -30,7 +30,9 @@ from dataclasses import dataclass
 from typing import Any
 from urllib.parse import quote_plus, unquote_plus
 
-from local import config, template
+from botocore.exceptions import ClientError
+
+from local import config, dynamodb, template
 from local.filters import compile_filters, matches_any, sqs_view
 from local.functions import FunctionSpec
 from local.runtime import Invocation, Runtime
@@ -282,6 +284,7 @@ class StreamPoller(Poller):
         self.region = stream_arn.split(":")[3]
         self.shard_id: str | None = None
         self.checkpoint: str | None = None  # the last sequence number handled (delivered, filtered out or parked)
+        self.horizon: StreamHorizon | None = None
         table = stream_arn.split(":table/")[-1].split("/")[0]
         self.description = (
             f"DynamoDB stream of {table} → {spec.logical_id} (batch {self.batch_size}, "
@@ -301,17 +304,25 @@ class StreamPoller(Poller):
                 self.checkpoint = records[-1]["dynamodb"]["SequenceNumber"]
 
     def _read(self, limit: int, after: str | None) -> list[dict[str, Any]]:
-        """Records after sequence number `after` (from the trim horizon when None). A fresh
-        iterator each time: moto replaces a table's stream shard object when it rolls back a
-        failed transaction, and an iterator taken before would read the abandoned one forever."""
+        """Records after sequence number `after` (from the trim horizon when None, or when the
+        records after it have expired, as Lambda goes on when a stream outran it). A fresh
+        iterator each time, so that no iterator is kept between polls."""
         request: dict[str, Any] = {"StreamArn": self.stream_arn, "ShardId": self.shard_id}
         if after is None:
             request["ShardIteratorType"] = "TRIM_HORIZON"
         else:
             request["ShardIteratorType"] = "AFTER_SEQUENCE_NUMBER"
             request["SequenceNumber"] = after
-        iterator = self.streams.get_shard_iterator(**request)["ShardIterator"]
-        response = self.streams.get_records(ShardIterator=iterator, Limit=max(1, min(limit, 1000)))
+        try:
+            iterator = self.streams.get_shard_iterator(**request)["ShardIterator"]
+            response = self.streams.get_records(ShardIterator=iterator, Limit=max(1, min(limit, 1000)))
+        except ClientError as exc:
+            if after is None or exc.response.get("Error", {}).get("Code") != "TrimmedDataAccessException":
+                raise
+            log.warning(
+                "%s: records after %s have expired from the stream; reading on from the oldest kept", self.name, after
+            )
+            return self._read(limit, None)
         _forget_iterators(iterator, response.get("NextShardIterator"))
         return [self._record(record) for record in response.get("Records", [])]
 
@@ -336,6 +347,8 @@ class StreamPoller(Poller):
         if batch:
             self.process(batch)
         self.checkpoint = last
+        if self.horizon is not None:
+            self.horizon.advance(self, last)
 
     def _take(self, records: list[dict[str, Any]], room: int) -> tuple[list[dict[str, Any]], str | None]:
         """Up to `room` records that pass the filters, and the last sequence number looked at
@@ -443,6 +456,32 @@ class StreamPoller(Poller):
             },
         }
         self.destinations.send(self.on_failure, document)
+
+
+class StreamHorizon:
+    """Where the consumers of each stream have got to. moto's shard keeps every record; here what
+    all of a stream's consumers have handled is trimmed from it (local.dynamodb.trim_stream, moto
+    runs in this process), so the stream holds what is still to be read, as DynamoDB's does."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._checkpoints: dict[str, dict[str, str | None]] = {}
+
+    def register(self, poller: StreamPoller) -> None:
+        with self._lock:
+            self._checkpoints.setdefault(poller.stream_arn, {})[poller.name] = poller.checkpoint
+        poller.horizon = self
+
+    def advance(self, poller: StreamPoller, checkpoint: str | None) -> None:
+        with self._lock:
+            consumers = self._checkpoints[poller.stream_arn]
+            if consumers.get(poller.name) == checkpoint:
+                return
+            consumers[poller.name] = checkpoint
+            if any(value is None for value in consumers.values()):
+                return
+            low = min(consumers.values(), key=lambda value: int(value or 0))
+        dynamodb.trim_stream(poller.stream_arn, low)
 
 
 def _iso(epoch: Any) -> str:
@@ -650,6 +689,7 @@ class EventSources:
         sqs = session.client("sqs", endpoint_url=endpoint_url)
         streams = session.client("dynamodbstreams", endpoint_url=endpoint_url)
         destinations = Destinations(session, endpoint_url)
+        horizon = StreamHorizon()
         by_arn = {arn: logical_id for logical_id, arn in stack.arns.items()}
 
         def resolve(value: Any) -> str:
@@ -670,19 +710,19 @@ class EventSources:
                     self.pollers.append(SqsPoller(spec, name, props, url, arn, runtime, sqs, self.stop_event))
                 elif kind == "DynamoDB":
                     on_failure = ((props.get("DestinationConfig") or {}).get("OnFailure") or {}).get("Destination")
-                    self.pollers.append(
-                        StreamPoller(
-                            spec,
-                            name,
-                            props,
-                            resolve(props.get("Stream")),
-                            runtime,
-                            streams,
-                            destinations,
-                            resolve(on_failure) if on_failure else None,
-                            self.stop_event,
-                        )
+                    stream_poller = StreamPoller(
+                        spec,
+                        name,
+                        props,
+                        resolve(props.get("Stream")),
+                        runtime,
+                        streams,
+                        destinations,
+                        resolve(on_failure) if on_failure else None,
+                        self.stop_event,
                     )
+                    horizon.register(stream_poller)
+                    self.pollers.append(stream_poller)
         s3 = session.client("s3", endpoint_url=endpoint_url)
         for bucket, events in s3_notifications(specs, stack, parameters).items():
             configurations = []
