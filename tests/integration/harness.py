@@ -100,8 +100,8 @@ def start_stack(tmp: Path, template: Path | None = None) -> RunningStack:
     else:
         stop_stack(stack)
         raise AssertionError(f"the local stack was not healthy within {STARTUP_SECONDS} s:\n{stack.log()[-5000:]}")
-    stack.info = json.loads((stack.state / "stack.json").read_text())
-    stack.tokens = json.loads((stack.state / "tokens.json").read_text())
+    stack.info = json.loads((stack.state / str(port) / "stack.json").read_text())
+    stack.tokens = json.loads((stack.state / str(port) / "tokens.json").read_text())
     return stack
 
 
