@@ -13,6 +13,9 @@
 from __future__ import annotations
 
 import base64
+import collections
+import contextlib
+import ctypes
 import datetime
 import email
 import email.policy
@@ -20,6 +23,7 @@ import hashlib
 import hmac
 import io
 import json
+import logging
 import re
 import threading
 import time
@@ -32,6 +36,8 @@ from local import config, dynamodb, template
 
 DYNAMODB_TARGETS = ("DynamoDB_20120810.", "DynamoDBStreams_20120810.")
 HOUSEKEEPING_SECONDS = 60.0
+MAILS_KEPT = 10_000  # /_local/mail keeps the most recent ones, and moto's SES as many
+RECEIPTS_KEPT = 50_000  # moto's SQS remembers every deleted receipt handle; beyond this it forgets them
 
 Environ = dict[str, Any]
 StartResponse = Callable[..., Any]
@@ -41,8 +47,10 @@ StartResponse = Callable[..., Any]
 
 
 class Mailbox:
-    def __init__(self) -> None:
-        self._mails: list[dict[str, Any]] = []
+    """The most recent MAILS_KEPT mails (older ones are dropped, so that memory stays bounded)."""
+
+    def __init__(self, keep: int = MAILS_KEPT) -> None:
+        self._mails: collections.deque[dict[str, Any]] = collections.deque(maxlen=keep)
         self._lock = threading.Lock()
 
     def add(self, mail: dict[str, Any]) -> None:
@@ -347,6 +355,36 @@ def _check_post_policy(environ: Environ, body: bytes) -> tuple[int, str, str] | 
 # ---------------------------------------------------------------------------------- server
 
 
+_tracking_new: list[Any] = []  # moto's BaseModel.__new__ while untracked
+
+
+def untrack_models() -> None:
+    """Stop moto keeping every model object it ever made. moto's BaseModel appends each instance
+    to its class's `instances_tracked` list (for its dashboard, /moto-api/data.json, which the
+    local stack does not serve): every DynamoDB item, the copy of each result of each Query, each
+    stream record, SQS and SES message, S3 key, shard iterator — never released, so memory grew
+    with every request. Idempotent; track_models() undoes it."""
+    from moto.core.common_models import BaseModel
+    from moto.core.model_instances import reset_model_data
+
+    if _tracking_new:
+        return
+
+    def untracked(cls: type, *args: Any, **kwargs: Any) -> Any:
+        return super(BaseModel, cls).__new__(cls)  # type: ignore[misc]
+
+    _tracking_new.append(BaseModel.__dict__["__new__"])
+    BaseModel.__new__ = staticmethod(untracked)  # type: ignore[method-assign]
+    reset_model_data()  # forget what was tracked so far
+
+
+def track_models() -> None:
+    from moto.core.common_models import BaseModel
+
+    if _tracking_new:
+        BaseModel.__new__ = _tracking_new.pop()  # type: ignore[method-assign]
+
+
 class LocalAws:
     """moto's server (ThreadedMotoServer) on loopback with the middleware above."""
 
@@ -356,6 +394,7 @@ class LocalAws:
         from werkzeug.serving import make_server
 
         dynamodb.install()
+        untrack_models()
         self.mailbox = Mailbox()
         mailbox = self.mailbox
         self._stopped = threading.Event()
@@ -378,11 +417,37 @@ class LocalAws:
 
     def _housekeeping(self) -> None:
         while not self._stopped.wait(HOUSEKEEPING_SECONDS):
-            dynamodb.housekeeping()
+            try:
+                housekeeping()
+            except Exception:  # never let it stop: the next round tries again
+                logging.getLogger("local.aws").exception("housekeeping failed")
 
     def stop(self) -> None:
         self._stopped.set()
         self._server.stop()
+
+
+def housekeeping() -> None:
+    """What moto keeps forever and AWS does not: stream records and shard iterators (local.dynamodb),
+    every mail SES sent (kept: the last MAILS_KEPT), every receipt handle of every message SQS
+    deleted. Then the C allocator gives back what Python freed."""
+    from moto.ses.models import ses_backends
+    from moto.sqs.models import sqs_backends
+
+    dynamodb.housekeeping()
+    ses = ses_backends[config.ACCOUNT_ID][config.REGION]
+    if len(ses.sent_messages) > MAILS_KEPT:
+        del ses.sent_messages[: len(ses.sent_messages) - MAILS_KEPT]
+    for queue in list(sqs_backends[config.ACCOUNT_ID][config.REGION].queues.values()):
+        if len(queue.deleted_messages) > RECEIPTS_KEPT:
+            queue.deleted_messages = set()
+    trim_malloc()
+
+
+def trim_malloc() -> None:
+    """glibc keeps memory Python has freed in its arenas; give it back to the system."""
+    with contextlib.suppress(OSError, AttributeError):  # not glibc: nothing to do
+        ctypes.CDLL("libc.so.6").malloc_trim(0)
 
 
 # ---------------------------------------------------------------------------------- resources

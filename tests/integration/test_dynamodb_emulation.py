@@ -307,7 +307,7 @@ def test_an_update_failing_half_way_changes_nothing(table: tuple[Any, str]) -> N
 @pytest.fixture
 def served() -> Iterator[tuple[Any, Any, str]]:
     """The template's table in moto's server as the local stack serves it (local.aws)."""
-    from local.aws import LocalAws
+    from local.aws import LocalAws, track_models
 
     aws = LocalAws()
     try:
@@ -322,6 +322,7 @@ def served() -> Iterator[tuple[Any, Any, str]]:
     finally:
         aws.stop()
         dynamodb.uninstall()
+        track_models()
 
 
 def test_the_stream_is_trimmed_behind_its_consumers_and_keeps_its_numbers(served: tuple[Any, Any, str]) -> None:
