@@ -34,7 +34,6 @@ from urllib.parse import parse_qs
 
 from local import config, dynamodb, template
 
-DYNAMODB_TARGETS = ("DynamoDB_20120810.", "DynamoDBStreams_20120810.")
 HOUSEKEEPING_SECONDS = 60.0
 MAILS_KEPT = 10_000  # /_local/mail keeps the most recent ones, and moto's SES as many
 RECEIPTS_KEPT = 50_000  # moto's SQS remembers every deleted receipt handle; beyond this it forgets them
@@ -196,9 +195,6 @@ class LocalAwsMiddleware:
             problem = _check_post_policy(environ, _body(environ))
             if problem:
                 return _s3_error(start_response, *problem)
-        if environ.get("HTTP_X_AMZ_TARGET", "").startswith(DYNAMODB_TARGETS):
-            with dynamodb.LOCK:  # one DynamoDB request at a time (local.dynamodb), answered in full
-                return _answered(self.app(environ, start_response))
         return self.app(environ, start_response)
 
     def _capture(
@@ -225,15 +221,6 @@ class LocalAwsMiddleware:
             except (ValueError, KeyError, TypeError):  # a mail we cannot read is still sent
                 self.mailbox.add(_mail(message_id, "", [], "(unreadable)"))
         return [body]
-
-
-def _answered(result: Iterable[bytes]) -> list[bytes]:
-    try:
-        return [b"".join(result)]
-    finally:
-        close = getattr(result, "close", None)
-        if close:
-            close()
 
 
 def _body(environ: Environ) -> bytes:

@@ -3,10 +3,10 @@ of a big table as for a small one. `install()` patches moto's DynamoDB models in
 (the stack's moto server runs in it); every change is checked against moto's own answers by
 tests/integration/test_dynamodb_emulation.py.
 
-- **One writer at a time.** moto's server answers on many threads and its DynamoDB backend is not
-  thread-safe, so every DynamoDB and DynamoDB Streams request runs under `LOCK` (local.aws takes
-  it around each request; the stack's own in-process calls take it too). DynamoDB requests are
-  then serialisable, which is what conditional writes and transactions promise.
+- **One request at a time.** moto's server answers on many threads and its DynamoDB backend is
+  not thread-safe, so every DynamoDB and DynamoDB Streams request is handled under `LOCK` (moto's
+  request handlers are wrapped; the stack's own in-process calls take it too): DynamoDB requests
+  are serialisable, which is what conditional writes and transactions promise.
 - **Transactions without copying the table.** moto deep-copies every touched table (items and
   stream shard) before each TransactWriteItems and puts the copy back when one fails: O(table)
   time and garbage per write, and, with threads, a restored copy loses other requests' committed
@@ -20,6 +20,9 @@ tests/integration/test_dynamodb_emulation.py.
   (`table.items[hash]`) and an index Query from a map kept per index hash attribute (value →
   items), maintained on every write; moto's own query logic then runs on those candidates only
   (order, key conditions, filters, Limit, pagination unchanged).
+- **Items at rest are packed.** moto keeps each item as Python objects, some 12 KB for a ticket;
+  here an item is kept pickled and compressed (under 1 KB) and unpacked when a request uses it,
+  then packed again (anew if the request wrote it) when the request ends.
 - **Streams are trimmed.** moto's stream shard keeps every record forever. `trim_stream` drops
   the records every consumer has processed (the local event sources call it with their
   checkpoint) and `housekeeping` those older than 24 hours, as DynamoDB Streams does; sequence
@@ -34,8 +37,10 @@ import copy
 import datetime
 import functools
 import inspect
+import pickle
 import threading
 import time
+import zlib
 from collections.abc import Callable
 from typing import Any
 
@@ -44,6 +49,8 @@ STREAM_RETENTION = datetime.timedelta(hours=24)
 ITERATOR_LIFETIME = 15 * 60  # seconds
 
 _patched: list[tuple[Any, str, Any]] = []  # (class, attribute, moto's original)
+_ABSENT = object()  # an attribute the class did not have
+_settling: list[Any] = []  # items unpacked or written during the current request (under LOCK)
 _CANDIDATES: contextvars.ContextVar[list[Any] | None] = contextvars.ContextVar("local_query_candidates", default=None)
 
 Key = tuple[Any, Any]  # (hash DynamoType, range DynamoType or None)
@@ -55,10 +62,16 @@ def install() -> None:
         if _patched:
             return
         from moto.dynamodb.models import DynamoDBBackend
+        from moto.dynamodb.models.dynamo_type import Item
         from moto.dynamodb.models.table import StreamShard, Table
+        from moto.dynamodb.responses import DynamoHandler
         from moto.dynamodbstreams.models import ShardIterator
+        from moto.dynamodbstreams.responses import DynamoDBStreamsHandler
 
         replacements: list[tuple[Any, str, Callable[[Any], Any]]] = [
+            (DynamoHandler, "call_action", _one_at_a_time(settle_after=True)),
+            (DynamoDBStreamsHandler, "call_action", _one_at_a_time(settle_after=False)),
+            (Item, "attrs", lambda _: property(_attrs_get, _attrs_set)),
             (DynamoDBBackend, "transact_write_items", lambda _: _transact_write_items),
             (DynamoDBBackend, "update_item", _update_item),
             (Table, "put_item", _put_item),
@@ -69,17 +82,99 @@ def install() -> None:
             (ShardIterator, "__init__", _iterator_init),
         ]
         for cls, name, make in replacements:
-            original = cls.__dict__[name]
-            _patched.append((cls, name, original))
-            setattr(cls, name, make(original))
+            _patched.append((cls, name, cls.__dict__.get(name, _ABSENT)))
+            setattr(cls, name, make(getattr(cls, name, None)))  # what the class has, maybe inherited
 
 
 def uninstall() -> None:
-    """moto as it was (for tests that compare with moto's own answers)."""
+    """moto as it was (for tests that compare with moto's own answers). Items stored while it was
+    installed stay readable: they are unpacked for good first."""
     with LOCK:
+        _unpack_everything()
         while _patched:
             cls, name, original = _patched.pop()
-            setattr(cls, name, original)
+            if original is _ABSENT:
+                delattr(cls, name)
+            else:
+                setattr(cls, name, original)
+
+
+def _one_at_a_time(*, settle_after: bool) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
+    """A DynamoDB (Streams) request handled under LOCK, its items packed again when it is done."""
+
+    def wrap(original: Callable[..., Any]) -> Callable[..., Any]:
+        @functools.wraps(original)
+        def call_action(self: Any) -> Any:
+            with LOCK:
+                try:
+                    return original(self)
+                finally:
+                    if settle_after:
+                        settle()
+
+        return call_action
+
+    return wrap
+
+
+# ---------------------------------------------------------------------------------- items at rest
+
+
+def _attrs_get(self: Any) -> Any:
+    """Item.attrs: unpacked when first used in a request (settle() packs it again)."""
+    state = self.__dict__
+    attrs = state.get("_attrs")
+    if attrs is None:
+        if "_packed" not in state:
+            raise AttributeError("attrs")
+        attrs = state["_attrs"] = _unpack(state["_packed"])
+        _settling.append(self)
+    return attrs
+
+
+def _attrs_set(self: Any, value: Any) -> None:
+    state = self.__dict__
+    state["_attrs"] = value
+    state.pop("_packed", None)
+
+
+def _pack(attrs: dict[str, Any]) -> bytes:
+    return zlib.compress(pickle.dumps(dict(attrs), protocol=pickle.HIGHEST_PROTOCOL), 1)
+
+
+def _unpack(packed: bytes) -> Any:
+    from moto.dynamodb.models.dynamo_type import LimitedSizeDict
+
+    attrs = LimitedSizeDict.__new__(LimitedSizeDict)
+    dict.update(attrs, pickle.loads(zlib.decompress(packed)))  # noqa: S301 - our own bytes, this process
+    return attrs
+
+
+def settle() -> None:
+    """At the end of a request: the items it unpacked or wrote go back to their packed form (a
+    written one packed anew; one only read keeps the bytes it had)."""
+    while _settling:
+        state = _settling.pop().__dict__
+        dirty = state.pop("_local_dirty", False)
+        attrs = state.get("_attrs")
+        if attrs is None:
+            continue
+        if dirty or "_packed" not in state:
+            state["_packed"] = _pack(attrs)
+        del state["_attrs"]
+
+
+def _unpack_everything() -> None:
+    from moto.dynamodb.models import dynamodb_backends
+
+    for backends in list(dynamodb_backends.values()):
+        for backend in list(backends.values()):
+            for table in list(backend.tables.values()):
+                for item in _stored_items(table):
+                    state = item.__dict__
+                    if "_attrs" not in state and "_packed" in state:
+                        state["_attrs"] = _unpack(state.pop("_packed"))
+    _settling.clear()
 
 
 # ---------------------------------------------------------------------------------- index maps
@@ -143,15 +238,17 @@ def _attribute_map(table: Any, attribute: str) -> _AttributeMap:
     return maps[attribute]
 
 
-def _reindex(table: Any, key: Key | None) -> None:
-    """After a write to `key`: file the stored item (or its absence) in every map."""
+def _written(table: Any, key: Key | None) -> None:
+    """After a write to `key`: the stored item is packed anew when the request ends, and filed
+    (or its absence) in every index map."""
     if key is None:
         return
-    maps = table.__dict__.get("_local_maps")
-    if not maps:
-        return
     item = _stored(table, key)
-    for attribute_map in maps.values():
+    if item is not None:
+        item.__dict__["_local_dirty"] = True
+        _settling.append(item)
+    maps = table.__dict__.get("_local_maps")
+    for attribute_map in (maps or {}).values():
         attribute_map.place(key, item)
 
 
@@ -175,7 +272,7 @@ def _put_item(original: Callable[..., Any]) -> Callable[..., Any]:
         try:
             return original(self, item_attrs, *args, **kwargs)
         finally:
-            _reindex(self, _key_from(self, item_attrs))
+            _written(self, _key_from(self, item_attrs))
 
     return put_item
 
@@ -186,7 +283,7 @@ def _delete_item(original: Callable[..., Any]) -> Callable[..., Any]:
         try:
             return original(self, hash_key, range_key)
         finally:
-            _reindex(self, (hash_key, range_key if self.range_key_attr else None))
+            _written(self, (hash_key, range_key if self.range_key_attr else None))
 
     return delete_item
 
@@ -212,7 +309,7 @@ def _update_item(original: Callable[..., Any]) -> Callable[..., Any]:
                     del shard.items[length:]
                 raise
             finally:
-                _reindex(table, item_key)
+                _written(table, item_key)
 
     return update_item
 
@@ -231,7 +328,7 @@ def _restore(table: Any, key: Key, item: Any | None) -> None:
         table.items[hash_key] = item
     else:
         table.items.pop(hash_key, None)
-    _reindex(table, key)
+    _written(table, key)
 
 
 def _transact_write_items(self: Any, transact_items: list[dict[str, Any]]) -> None:

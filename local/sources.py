@@ -201,6 +201,7 @@ class SqsPoller(Poller):
         if not matched:
             return
         invocation = self.runtime.invoke(self.spec.logical_id, {"Records": matched})
+        log.debug("%s: %d message(s) in %.0f ms", self.spec.logical_id, len(matched), invocation.duration_ms)
         if not invocation.ok:
             log.warning(
                 "%s failed on a batch of %d from %s (%s); the messages return after the visibility timeout",
@@ -380,6 +381,7 @@ class StreamPoller(Poller):
                     continue
                 batch.records = fresh
             invocation = self.runtime.invoke(self.spec.logical_id, {"Records": batch.records})
+            log.debug("%s: %d record(s) in %.0f ms", self.spec.logical_id, len(batch.records), invocation.duration_ms)
             if invocation.ok:
                 failed = (
                     _failed_ids(invocation, [r["dynamodb"]["SequenceNumber"] for r in batch.records])
