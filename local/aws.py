@@ -28,6 +28,7 @@ import re
 import threading
 import time
 import uuid
+import zlib
 from collections.abc import Callable, Iterable
 from typing import Any
 from urllib.parse import parse_qs
@@ -35,7 +36,8 @@ from urllib.parse import parse_qs
 from local import config, dynamodb, template
 
 HOUSEKEEPING_SECONDS = 60.0
-MAILS_KEPT = 10_000  # /_local/mail keeps the most recent ones, and moto's SES as many
+MAILS_KEPT = 10_000  # /_local/mail keeps the most recent ones
+SES_MAILS_KEPT = 100  # moto's SES keeps these (nothing reads them: /_local/mail is the mailbox)
 RECEIPTS_KEPT = 50_000  # moto's SQS remembers every deleted receipt handle; beyond this it forgets them
 
 Environ = dict[str, Any]
@@ -46,19 +48,22 @@ StartResponse = Callable[..., Any]
 
 
 class Mailbox:
-    """The most recent MAILS_KEPT mails (older ones are dropped, so that memory stays bounded)."""
+    """The most recent MAILS_KEPT mails, each kept as compressed JSON (older ones are dropped, so
+    that memory stays bounded)."""
 
     def __init__(self, keep: int = MAILS_KEPT) -> None:
-        self._mails: collections.deque[dict[str, Any]] = collections.deque(maxlen=keep)
+        self._mails: collections.deque[bytes] = collections.deque(maxlen=keep)
         self._lock = threading.Lock()
 
     def add(self, mail: dict[str, Any]) -> None:
+        packed = zlib.compress(json.dumps(mail, ensure_ascii=False).encode(), 1)
         with self._lock:
-            self._mails.append(mail)
+            self._mails.append(packed)
 
     def all(self) -> list[dict[str, Any]]:
         with self._lock:
-            return list(self._mails)
+            packed = list(self._mails)
+        return [json.loads(zlib.decompress(mail)) for mail in packed]
 
     def clear(self) -> None:
         with self._lock:
@@ -213,6 +218,7 @@ class LocalAwsMiddleware:
             close = getattr(result, "close", None)
             if close:
                 close()
+        _forget_sent_mail()
         if str(seen.get("status", "")).startswith("200"):
             found = re.search(rb'"MessageId"\s*:\s*"([^"]+)"|<MessageId>([^<]+)</MessageId>', body)
             message_id = (found.group(1) or found.group(2)).decode() if found else str(uuid.uuid4())
@@ -221,6 +227,15 @@ class LocalAwsMiddleware:
             except (ValueError, KeyError, TypeError):  # a mail we cannot read is still sent
                 self.mailbox.add(_mail(message_id, "", [], "(unreadable)"))
         return [body]
+
+
+def _forget_sent_mail() -> None:
+    """moto's SES keeps every mail it sent (the mailbox above is what the stack shows): only the last few."""
+    from moto.ses.models import ses_backends
+
+    sent = ses_backends[config.ACCOUNT_ID][config.REGION].sent_messages
+    if len(sent) > SES_MAILS_KEPT:
+        del sent[: len(sent) - SES_MAILS_KEPT]
 
 
 def _body(environ: Environ) -> bytes:
@@ -416,15 +431,12 @@ class LocalAws:
 
 def housekeeping() -> None:
     """What moto keeps forever and AWS does not: stream records and shard iterators (local.dynamodb),
-    every mail SES sent (kept: the last MAILS_KEPT), every receipt handle of every message SQS
-    deleted. Then the C allocator gives back what Python freed."""
-    from moto.ses.models import ses_backends
+    every mail SES sent, every receipt handle of every message SQS deleted. Then the C allocator
+    gives back what Python freed."""
     from moto.sqs.models import sqs_backends
 
     dynamodb.housekeeping()
-    ses = ses_backends[config.ACCOUNT_ID][config.REGION]
-    if len(ses.sent_messages) > MAILS_KEPT:
-        del ses.sent_messages[: len(ses.sent_messages) - MAILS_KEPT]
+    _forget_sent_mail()
     for queue in list(sqs_backends[config.ACCOUNT_ID][config.REGION].queues.values()):
         if len(queue.deleted_messages) > RECEIPTS_KEPT:
             queue.deleted_messages = set()

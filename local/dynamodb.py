@@ -23,7 +23,8 @@ tests/integration/test_dynamodb_emulation.py.
 - **Items at rest are packed.** moto keeps each item as Python objects, some 12 KB for a ticket;
   here an item is kept pickled and compressed (under 1 KB) and unpacked when a request uses it,
   then packed again (anew if the request wrote it) when the request ends.
-- **Streams are trimmed.** moto's stream shard keeps every record forever. `trim_stream` drops
+- **Streams are trimmed.** moto's stream shard keeps every record forever (packed here, like
+  items, until read). `trim_stream` drops
   the records every consumer has processed (the local event sources call it with their
   checkpoint) and `housekeeping` those older than 24 hours, as DynamoDB Streams does; sequence
   numbers stay valid (the shard's starting sequence number advances), and an iterator behind the
@@ -63,7 +64,7 @@ def install() -> None:
             return
         from moto.dynamodb.models import DynamoDBBackend
         from moto.dynamodb.models.dynamo_type import Item
-        from moto.dynamodb.models.table import StreamShard, Table
+        from moto.dynamodb.models.table import StreamRecord, StreamShard, Table
         from moto.dynamodb.responses import DynamoHandler
         from moto.dynamodbstreams.models import ShardIterator
         from moto.dynamodbstreams.responses import DynamoDBStreamsHandler
@@ -79,6 +80,8 @@ def install() -> None:
             (Table, "query", _query),
             (Table, "all_items", _all_items),
             (StreamShard, "get", lambda _: _shard_get),
+            (StreamRecord, "__init__", _packed_record),
+            (StreamRecord, "to_json", lambda _: _record_json),
             (ShardIterator, "__init__", _iterator_init),
         ]
         for cls, name, make in replacements:
@@ -174,6 +177,9 @@ def _unpack_everything() -> None:
                     state = item.__dict__
                     if "_attrs" not in state and "_packed" in state:
                         state["_attrs"] = _unpack(state.pop("_packed"))
+                for record in table.stream_shard.items if table.stream_shard is not None else []:
+                    if "packed" in record.__dict__:
+                        record.record = _record_json(record)
     _settling.clear()
 
 
@@ -505,6 +511,24 @@ def _shard_get(self: Any, start: int, quantity: int) -> list[dict[str, Any]]:
     return [record.to_json() for record in self.items[offset : offset + quantity]]
 
 
+def _packed_record(original: Callable[..., Any]) -> Callable[..., Any]:
+    """A stream record kept packed (its images are whole items) until a consumer reads it."""
+
+    @functools.wraps(original)
+    def init(self: Any, *args: Any, **kwargs: Any) -> None:
+        original(self, *args, **kwargs)
+        record = self.__dict__.pop("record")
+        self.created = record["dynamodb"]["ApproximateCreationDateTime"]
+        self.packed = zlib.compress(pickle.dumps(record, protocol=pickle.HIGHEST_PROTOCOL), 1)
+
+    return init
+
+
+def _record_json(self: Any) -> dict[str, Any]:
+    record: dict[str, Any] = pickle.loads(zlib.decompress(self.packed))  # noqa: S301 - our own bytes
+    return record
+
+
 def _iterator_init(original: Callable[..., Any]) -> Callable[..., Any]:
     @functools.wraps(original)
     def init(self: Any, *args: Any, **kwargs: Any) -> None:
@@ -543,7 +567,7 @@ def _trim(shard: Any, through: int | None) -> int:
     if through is not None:
         count = max(0, min(len(shard.items), through - shard.starting_sequence_number + 1))
     cutoff = utcnow() - STREAM_RETENTION
-    while count < len(shard.items) and shard.items[count].record["dynamodb"]["ApproximateCreationDateTime"] < cutoff:
+    while count < len(shard.items) and shard.items[count].created < cutoff:
         count += 1
     if count:
         del shard.items[:count]

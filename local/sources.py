@@ -40,6 +40,7 @@ from local.runtime import Invocation, Runtime
 log = logging.getLogger("local.sources")
 
 STREAM_POLL_SECONDS = 0.25  # Lambda reads each shard four times a second
+SQS_BATCHES_AT_ONCE = 5  # Lambda's pollers of a queue, at first
 SUPPORTED = ("HttpApi", "SQS", "DynamoDB", "S3")
 
 
@@ -92,11 +93,28 @@ class Destinations:
 
 
 class Poller(threading.Thread):
+    """Polls an event source on its thread, and on `parallel - 1` more (as Lambda runs several
+    batches of a queue at once)."""
+
     description = ""
+    parallel = 1
 
     def __init__(self, name: str, stop: threading.Event) -> None:
         super().__init__(name=name, daemon=True)
         self.stop = stop
+        self.helpers: list[threading.Thread] = []
+
+    def start(self) -> None:
+        super().start()
+        for n in range(1, self.parallel):
+            helper = threading.Thread(target=self.run, name=f"{self.name}-{n + 1}", daemon=True)
+            helper.start()
+            self.helpers.append(helper)
+
+    def join(self, timeout: float | None = None) -> None:
+        super().join(timeout)
+        for helper in self.helpers:
+            helper.join(timeout)
 
     def run(self) -> None:
         while not self.stop.is_set():
@@ -161,9 +179,15 @@ class SqsPoller(Poller):
         self.window = float(props.get("MaximumBatchingWindowInSeconds", 0))
         self.partial = "ReportBatchItemFailures" in props.get("FunctionResponseTypes", [])
         self.filters = compile_filters(props.get("FilterCriteria"))
+        # Lambda reads a queue with five pollers and invokes up to five batches at once (more as
+        # the queue grows; ScalingConfig.MaximumConcurrency caps it); here no more than the
+        # function's environments.
+        maximum = int((props.get("ScalingConfig") or {}).get("MaximumConcurrency", SQS_BATCHES_AT_ONCE))
+        self.parallel = max(1, min(maximum, SQS_BATCHES_AT_ONCE, runtime.limit(spec.logical_id)))
         name = queue_arn.rsplit(":", 1)[-1]
         self.description = (
-            f"SQS {name} → {spec.logical_id} (batch {self.batch_size}{', partial failures' if self.partial else ''})"
+            f"SQS {name} → {spec.logical_id} (batch {self.batch_size}{', partial failures' if self.partial else ''}"
+            f", {self.parallel} at a time)"
         )
 
     def _receive(self, count: int, wait: int) -> list[dict[str, Any]]:
