@@ -1,6 +1,7 @@
 """The template's event sources, run as Lambda runs them, against moto.
 
-- SQS (`Type: SQS`): long-polls the queue, batches up to BatchSize within the batching window,
+- SQS (`Type: SQS`): long-polls the queue (up to five batches at once, as Lambda's pollers; no
+  more than the function's environments), batches up to BatchSize within the batching window,
   invokes, deletes what succeeded. With ReportBatchItemFailures only the reported messages stay;
   on a function error the whole batch stays. What stays comes back after the queue's visibility
   timeout, and the queue's own redrive policy moves it to its DLQ after maxReceiveCount receives.
@@ -8,7 +9,10 @@
   batches (BatchSize, MaximumBatchingWindowInSeconds), invokes. A partial batch response retries
   from the first failed record; a function error bisects the batch (BisectBatchOnFunctionError)
   or retries it; after MaximumRetryAttempts, or past MaximumRecordAgeInSeconds, the batch's
-  description goes to DestinationConfig.OnFailure (SQS or SNS) and the shard moves on.
+  description goes to DestinationConfig.OnFailure (SQS or SNS) and the shard moves on. With a
+  ParallelizationFactor of n, n lanes each take the records of their partition keys, in order,
+  so up to n batches run at once. What every consumer of the stream has handled is trimmed from
+  it (StreamHorizon).
 - S3 (`Type: S3`): the bucket notifies a queue the local stack creates for the function (moto
   sends S3 event notifications to SQS); each event is invoked asynchronously: retried
   EventInvokeConfig.MaximumRetryAttempts times (default 2; 1 s and 2 s apart locally, where AWS
@@ -18,10 +22,12 @@ Other event types are reported at start as not emulated."""
 from __future__ import annotations
 
 import base64
+import collections
 import datetime
 import hashlib
 import json
 import logging
+import queue
 import threading
 import time
 import uuid
@@ -310,23 +316,47 @@ class StreamPoller(Poller):
         self.shard_id: str | None = None
         self.checkpoint: str | None = None  # the last sequence number handled (delivered, filtered out or parked)
         self.horizon: StreamHorizon | None = None
+        # ParallelizationFactor: up to that many batches of the shard at once, each partition key's
+        # records in order (in one lane); 1 (the default): the shard's batches one after another
+        self.lanes = max(1, min(10, int(props.get("ParallelizationFactor", 1))))
+        self._queues: list[queue.Queue[dict[str, Any]]] = []
+        self._unfinished: collections.OrderedDict[int, bool] = (
+            collections.OrderedDict()
+        )  # read, by sequence number: done?
+        self._order_lock = threading.Lock()
+        self._read_to: str | None = None
+        self.hash_key = "pk"
         table = stream_arn.split(":table/")[-1].split("/")[0]
         self.description = (
             f"DynamoDB stream of {table} → {spec.logical_id} (batch {self.batch_size}, "
             f"retries {self.max_retries if self.max_retries >= 0 else 'until expiry'}"
             f"{', bisect' if self.bisect else ''}{', partial failures' if self.partial else ''}"
+            f"{f', {self.lanes} batches at a time' if self.lanes > 1 else ''}"
             f"{', on failure → ' + on_failure.rsplit(':', 1)[-1] if on_failure else ''})"
         )
         self._start_position()
 
     def _start_position(self) -> None:
-        shards = self.streams.describe_stream(StreamArn=self.stream_arn)["StreamDescription"]["Shards"]
+        description = self.streams.describe_stream(StreamArn=self.stream_arn)["StreamDescription"]
+        shards = description["Shards"]
         if not shards:
             raise RuntimeError(f"the stream {self.stream_arn} has no shard")
         self.shard_id = shards[-1]["ShardId"]  # moto keeps one shard per table
+        self.hash_key = next(
+            (k["AttributeName"] for k in description.get("KeySchema", []) if k["KeyType"] == "HASH"), "pk"
+        )
         if self.starting_position == "LATEST":
             while records := self._read(1000, self.checkpoint):  # what is in the shard already is behind us
                 self.checkpoint = records[-1]["dynamodb"]["SequenceNumber"]
+        self._read_to = self.checkpoint
+
+    def start(self) -> None:
+        super().start()
+        for lane in range(self.lanes if self.lanes > 1 else 0):
+            self._queues.append(queue.Queue())
+            worker = threading.Thread(target=self._lane, args=(lane,), name=f"{self.name}-lane-{lane + 1}", daemon=True)
+            worker.start()
+            self.helpers.append(worker)
 
     def _read(self, limit: int, after: str | None) -> list[dict[str, Any]]:
         """Records after sequence number `after` (from the trim horizon when None, or when the
@@ -359,6 +389,9 @@ class StreamPoller(Poller):
         return converted
 
     def poll(self) -> None:
+        if self.lanes > 1:
+            self._deal()
+            return
         batch, last = self._take(self._read(max(self.batch_size, 100), self.checkpoint), self.batch_size)
         if last is None:
             self.stop.wait(STREAM_POLL_SECONDS)
@@ -372,6 +405,72 @@ class StreamPoller(Poller):
         if batch:
             self.process(batch)
         self.checkpoint = last
+        if self.horizon is not None:
+            self.horizon.advance(self, last)
+
+    # ------------------------------------------------------------------ ParallelizationFactor > 1
+
+    def _deal(self) -> None:
+        """Read on and hand each record that passes the filters to the lane of its partition key;
+        at most two batches per lane read ahead of what the lanes have finished."""
+        with self._order_lock:
+            waiting = sum(1 for done in self._unfinished.values() if not done)
+        if waiting >= 2 * self.lanes * self.batch_size:
+            self.stop.wait(0.05)
+            return
+        records = self._read(100, self._read_to)
+        if not records:
+            self.stop.wait(STREAM_POLL_SECONDS)
+            return
+        with self._order_lock:
+            for record in records:
+                matched = matches_any(self.filters, record)
+                self._unfinished[int(record["dynamodb"]["SequenceNumber"])] = not matched  # filtered out: done
+                if matched:
+                    key = json.dumps(record["dynamodb"]["Keys"].get(self.hash_key), sort_keys=True)
+                    self._queues[int(hashlib.md5(key.encode()).hexdigest(), 16) % self.lanes].put(record)  # noqa: S324
+            self._read_to = records[-1]["dynamodb"]["SequenceNumber"]
+        self._advance()
+
+    def _lane(self, lane: int) -> None:
+        """One lane: batches of its records (BatchSize, the batching window), processed in order."""
+        records = self._queues[lane]
+        while not self.stop.is_set():
+            try:
+                batch = [records.get(timeout=STREAM_POLL_SECONDS)]
+            except queue.Empty:
+                continue
+            deadline = time.monotonic() + self.window
+            while len(batch) < self.batch_size and not self.stop.is_set():
+                try:
+                    batch.append(records.get(timeout=max(0.0, min(0.1, deadline - time.monotonic()))))
+                except queue.Empty:
+                    if time.monotonic() >= deadline:
+                        break
+            try:
+                self.process(batch)
+            except Exception:
+                if self.stop.is_set():
+                    return
+                log.exception("%s: lane %d failed on a batch; it is left behind", self.name, lane + 1)
+            with self._order_lock:
+                for record in batch:
+                    self._unfinished[int(record["dynamodb"]["SequenceNumber"])] = True
+            self._advance()
+
+    def _advance(self) -> None:
+        """The checkpoint: the last record before the oldest one a lane has not finished."""
+        with self._order_lock:
+            last = None
+            while self._unfinished:
+                sequence, done = next(iter(self._unfinished.items()))
+                if not done:
+                    break
+                self._unfinished.popitem(last=False)
+                last = str(sequence)
+            if last is None:
+                return
+            self.checkpoint = last
         if self.horizon is not None:
             self.horizon.advance(self, last)
 
