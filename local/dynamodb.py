@@ -21,8 +21,9 @@ tests/integration/test_dynamodb_emulation.py.
   items), maintained on every write; moto's own query logic then runs on those candidates only
   (order, key conditions, filters, Limit, pagination unchanged).
 - **Items at rest are packed.** moto keeps each item as Python objects, some 12 KB for a ticket;
-  here an item is kept pickled and compressed (under 1 KB) and unpacked when a request uses it,
-  then packed again (anew if the request wrote it) when the request ends.
+  here an item is kept pickled and compressed (under 1 KB; against a dictionary learned from the
+  first items packed) and unpacked when a request uses it, then packed again (anew if the
+  request wrote it) when the request ends.
 - **Streams are trimmed.** moto's stream shard keeps every record forever (packed here, like
   items, until read). `trim_stream` drops
   the records every consumer has processed (the local event sources call it with their
@@ -52,6 +53,9 @@ ITERATOR_LIFETIME = 15 * 60  # seconds
 _patched: list[tuple[Any, str, Any]] = []  # (class, attribute, moto's original)
 _ABSENT = object()  # an attribute the class did not have
 _settling: list[Any] = []  # items unpacked or written during the current request (under LOCK)
+_dictionary: list[bytes] = []  # the compression dictionary, once learned from the first items packed
+_samples: list[bytes] = []
+DICTIONARY_SAMPLES, DICTIONARY_STRIDE = 64, 8  # every 8th of the first 512 items packed
 _CANDIDATES: contextvars.ContextVar[list[Any] | None] = contextvars.ContextVar("local_query_candidates", default=None)
 
 Key = tuple[Any, Any]  # (hash DynamoType, range DynamoType or None)
@@ -142,14 +146,28 @@ def _attrs_set(self: Any, value: Any) -> None:
 
 
 def _pack(attrs: dict[str, Any]) -> bytes:
-    return zlib.compress(pickle.dumps(dict(attrs), protocol=pickle.HIGHEST_PROTOCOL), 1)
+    """Pickled and compressed; once enough items have been seen, against a dictionary made of some
+    of them (attribute names, key prefixes, pickle's own framing: what every item repeats)."""
+    raw = pickle.dumps(dict(attrs), protocol=pickle.HIGHEST_PROTOCOL)
+    if _dictionary:
+        packer = zlib.compressobj(1, zdict=_dictionary[0])
+        return b"\x01" + packer.compress(raw) + packer.flush()
+    _samples.append(raw)
+    if len(_samples) >= DICTIONARY_SAMPLES * DICTIONARY_STRIDE:
+        _dictionary.append(b"".join(_samples[::DICTIONARY_STRIDE])[-32768:])  # zlib's window
+        _samples.clear()
+    return b"\x00" + zlib.compress(raw, 1)
 
 
 def _unpack(packed: bytes) -> Any:
     from moto.dynamodb.models.dynamo_type import LimitedSizeDict
 
+    if packed[0] == 1:
+        raw = zlib.decompressobj(zdict=_dictionary[0]).decompress(packed[1:])
+    else:
+        raw = zlib.decompress(packed[1:])
     attrs = LimitedSizeDict.__new__(LimitedSizeDict)
-    dict.update(attrs, pickle.loads(zlib.decompress(packed)))  # noqa: S301 - our own bytes, this process
+    dict.update(attrs, pickle.loads(raw))  # noqa: S301 - our own bytes, this process
     return attrs
 
 

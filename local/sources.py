@@ -1,7 +1,8 @@
 """The template's event sources, run as Lambda runs them, against moto.
 
 - SQS (`Type: SQS`): long-polls the queue (up to five batches at once, as Lambda's pollers; no
-  more than the function's environments), batches up to BatchSize within the batching window,
+  more than the function's environments or the machine's cores), batches up to BatchSize within
+  the batching window,
   invokes, deletes what succeeded. With ReportBatchItemFailures only the reported messages stay;
   on a function error the whole batch stays. What stays comes back after the queue's visibility
   timeout, and the queue's own redrive policy moves it to its DLQ after maxReceiveCount receives.
@@ -10,8 +11,8 @@
   from the first failed record; a function error bisects the batch (BisectBatchOnFunctionError)
   or retries it; after MaximumRetryAttempts, or past MaximumRecordAgeInSeconds, the batch's
   description goes to DestinationConfig.OnFailure (SQS or SNS) and the shard moves on. With a
-  ParallelizationFactor of n, n lanes each take the records of their partition keys, in order,
-  so up to n batches run at once. What every consumer of the stream has handled is trimmed from
+  ParallelizationFactor of n, n lanes (no more than the machine's cores, at least 2) each take
+  the records of their partition keys, in order, so up to n batches run at once. What every consumer of the stream has handled is trimmed from
   it (StreamHorizon).
 - S3 (`Type: S3`): the bucket notifies a queue the local stack creates for the function (moto
   sends S3 event notifications to SQS); each event is invoked asynchronously: retried
@@ -27,6 +28,7 @@ import datetime
 import hashlib
 import json
 import logging
+import os
 import queue
 import threading
 import time
@@ -47,6 +49,7 @@ log = logging.getLogger("local.sources")
 
 STREAM_POLL_SECONDS = 0.25  # Lambda reads each shard four times a second
 SQS_BATCHES_AT_ONCE = 5  # Lambda's pollers of a queue, at first
+CORES = os.cpu_count() or 1
 SUPPORTED = ("HttpApi", "SQS", "DynamoDB", "S3")
 
 
@@ -187,9 +190,10 @@ class SqsPoller(Poller):
         self.filters = compile_filters(props.get("FilterCriteria"))
         # Lambda reads a queue with five pollers and invokes up to five batches at once (more as
         # the queue grows; ScalingConfig.MaximumConcurrency caps it); here no more than the
-        # function's environments.
+        # function's environments, nor this machine's cores (more would only slow each batch
+        # towards its timeout: in Lambda each has its own CPU).
         maximum = int((props.get("ScalingConfig") or {}).get("MaximumConcurrency", SQS_BATCHES_AT_ONCE))
-        self.parallel = max(1, min(maximum, SQS_BATCHES_AT_ONCE, runtime.limit(spec.logical_id)))
+        self.parallel = max(1, min(maximum, SQS_BATCHES_AT_ONCE, runtime.limit(spec.logical_id), CORES))
         name = queue_arn.rsplit(":", 1)[-1]
         self.description = (
             f"SQS {name} → {spec.logical_id} (batch {self.batch_size}{', partial failures' if self.partial else ''}"
@@ -318,7 +322,9 @@ class StreamPoller(Poller):
         self.horizon: StreamHorizon | None = None
         # ParallelizationFactor: up to that many batches of the shard at once, each partition key's
         # records in order (in one lane); 1 (the default): the shard's batches one after another
-        self.lanes = max(1, min(10, int(props.get("ParallelizationFactor", 1))))
+        # (no more lanes than this machine's cores, nor the function's environments)
+        factor = max(1, min(10, int(props.get("ParallelizationFactor", 1))))
+        self.lanes = min(factor, max(2, CORES), runtime.limit(spec.logical_id)) if factor > 1 else 1
         self._queues: list[queue.Queue[dict[str, Any]]] = []
         self._unfinished: collections.OrderedDict[int, bool] = (
             collections.OrderedDict()

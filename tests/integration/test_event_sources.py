@@ -63,6 +63,9 @@ class Function:
         self.batches: list[list[str]] = []
         self.running = self.most = 0
 
+    def limit(self, logical_id: str) -> int:
+        return 4
+
     def invoke(self, logical_id: str, event: dict[str, Any]) -> Invocation:
         with self.lock:
             self.running += 1
