@@ -9,7 +9,8 @@ of them, at random). The reviewer and the notifier work as for any request (revi
 Every BENCH_SOAK_EVERY tickets (default 1,000) a row: the stack's memory (RSS of the stack's
 process — moto, gateway, event sources — and the summed PSS of the function environments, its
 child processes, apart), p50/p99 of the creates and of the GETs sent in that stretch, 5xx so far,
-and lost writes in a sample of 50 acknowledged tickets read back. At the end every acknowledged
+lost writes in a sample of 50 acknowledged tickets read back, and the review queue's depth
+(whether the reviewer keeps up). At the end every acknowledged
 ticket is read back (lost writes: a ticket answered 201 not found, a message answered 201
 missing, a close answered 200 not closed), the review and mail pipelines are drained, and the
 stack is stopped with BENCH_SOAK_SIGNAL (SIGINT; or SIGTERM): the seconds until it has exited.
@@ -32,6 +33,7 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
+import boto3
 import httpx
 
 from bench.local_stack import Stack, _percentile
@@ -103,6 +105,13 @@ class Soak:
         self.server_errors: list[str] = []
         self.rng = random.Random(7)
         self.seeder = seed.Seeder(self.request, self.people, seed.Tickets(11))
+        self.sqs = boto3.client(
+            "sqs",
+            endpoint_url=self.info["aws_endpoint"],
+            region_name=self.info["region"],
+            aws_access_key_id="testing",
+            aws_secret_access_key="testing",
+        )
 
     def client(self) -> httpx.Client:
         client = getattr(self.local, "client", None)
@@ -131,6 +140,14 @@ class Soak:
             owner = self.seeder.acknowledged[earlier].owner
             self.request(owner, "GET", f"/v1/tickets/{earlier}", what="get")
 
+    def review_queue(self) -> int:
+        """Messages in the review queue (waiting or being reviewed): whether the reviewer keeps up."""
+        url = self.info["names"].get("ReviewQueue")
+        if not url:
+            return 0
+        attributes = self.sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["All"])["Attributes"]
+        return int(attributes["ApproximateNumberOfMessages"]) + int(attributes["ApproximateNumberOfMessagesNotVisible"])
+
     def read_back(self, ticket_ids: list[str]) -> list[str]:
         def check(ticket_id: str) -> list[str]:
             owner = self.seeder.acknowledged[ticket_id].owner
@@ -156,7 +173,7 @@ def main() -> int:
         rows: list[dict[str, Any]] = []
         print(
             f"{'tickets':>8} {'stack RSS':>10} {'functions PSS':>14} {'create p50/p99 ms':>18} "
-            f"{'GET p50/p99 ms':>15} {'5xx':>4} {'lost':>5} {'elapsed':>8}",
+            f"{'GET p50/p99 ms':>15} {'5xx':>4} {'lost':>5} {'queued':>6} {'elapsed':>8}",
             flush=True,
         )
         started = time.monotonic()
@@ -170,6 +187,7 @@ def main() -> int:
                         sample = soak.rng.sample(soak.filed, min(SAMPLE, len(soak.filed)))
                     lost = soak.read_back(sample)
                     rss, functions, processes = memory(stack.process.pid)
+                    queued = soak.review_queue()
                     creates = soak.latencies[(soak.block, "create")]
                     gets = soak.latencies[(soak.block, "get")]
                     row = {
@@ -183,13 +201,14 @@ def main() -> int:
                         "get_p99": round(_percentile(gets, 0.99), 1),
                         "server_errors": len(soak.server_errors),
                         "lost_in_sample": len(lost),
+                        "review_queue": queued,
                         "elapsed_s": round(time.monotonic() - started),
                     }
                     rows.append(row)
                     print(
                         f"{row['tickets']:>8,} {row['rss_mb']:>7,} MB {row['functions_pss_mb']:>8,} MB ({processes:>2}) "
                         f"{row['create_p50']:>8} / {row['create_p99']:<7} {row['get_p50']:>6} / {row['get_p99']:<6} "
-                        f"{row['server_errors']:>4} {row['lost_in_sample']:>5} {row['elapsed_s']:>7}s",
+                        f"{row['server_errors']:>4} {row['lost_in_sample']:>5} {row['review_queue']:>6} {row['elapsed_s']:>7}s",
                         flush=True,
                     )
                     for problem in lost[:5]:
@@ -238,31 +257,13 @@ def main() -> int:
     return 0
 
 
-def drain(soak: Soak, timeout: float = 300) -> str:
+def drain(soak: Soak, timeout: float = 1800) -> str:
     """Wait until the review queue is empty (every filed ticket and draft reviewed); how long it took."""
-    import boto3
-
-    info = soak.info
-    sqs = boto3.client(
-        "sqs",
-        endpoint_url=info["aws_endpoint"],
-        region_name=info["region"],
-        aws_access_key_id="testing",
-        aws_secret_access_key="testing",
-    )
-    queues = [url for name, url in info["names"].items() if name == "ReviewQueue"]
     began = time.monotonic()
-    while queues and time.monotonic() - began < timeout:
-        attributes = sqs.get_queue_attributes(QueueUrl=queues[0], AttributeNames=["All"])["Attributes"]
-        if (
-            int(attributes["ApproximateNumberOfMessages"]) + int(attributes["ApproximateNumberOfMessagesNotVisible"])
-            == 0
-        ):
-            break
-        time.sleep(1)
-    else:
-        if queues:
-            return f"the review queue still held messages {timeout:.0f} s after the last request"
+    while soak.review_queue() and time.monotonic() - began < timeout:
+        time.sleep(2)
+    if soak.review_queue():
+        return f"the review queue still held {soak.review_queue()} messages {timeout:.0f} s after the last request"
     mails = httpx.get(f"{soak.stack.url}/_local/mail", timeout=60).json()
     return (
         f"review queue drained {time.monotonic() - began:.0f} s after the last request; "
