@@ -36,6 +36,7 @@ from __future__ import annotations
 
 import contextvars
 import copy
+import dataclasses
 import datetime
 import functools
 import inspect
@@ -321,7 +322,7 @@ def _update_item(original: Callable[..., Any]) -> Callable[..., Any]:
         with LOCK:
             table = self.get_table(table_name)
             item_key = _key_from(table, key)
-            before = copy.deepcopy(_stored(table, item_key)) if item_key is not None else None
+            before = _snapshot(table, item_key)
             shard = table.stream_shard
             length = len(shard.items) if shard is not None else 0
             try:
@@ -338,8 +339,31 @@ def _update_item(original: Callable[..., Any]) -> Callable[..., Any]:
     return update_item
 
 
-def _restore(table: Any, key: Key, item: Any | None) -> None:
+@dataclasses.dataclass(frozen=True)
+class _Packed:
+    data: bytes
+
+
+def _snapshot(table: Any, key: Key | None) -> Any | None:
+    """The stored item as it is now, to put back if a write fails: its packed bytes when they are
+    current (no copy), else a deep copy."""
+    item = _stored(table, key) if key is not None else None
+    if item is None:
+        return None
+    state = item.__dict__
+    if "_packed" in state and not state.get("_local_dirty"):
+        return _Packed(state["_packed"])
+    return copy.deepcopy(item)
+
+
+def _restore(table: Any, key: Key, snapshot: Any | None) -> None:
+    from moto.dynamodb.models.dynamo_type import Item
+
     hash_key, range_key = key
+    item = snapshot
+    if isinstance(snapshot, _Packed):
+        item = Item.__new__(Item)
+        item.__dict__.update(hash_key=hash_key, range_key=range_key, _packed=snapshot.data)
     if table.range_key_attr:
         partition = table.items.get(hash_key)
         if item is not None:
@@ -430,7 +454,7 @@ def _transact_write_items(self: Any, transact_items: list[dict[str, Any]]) -> No
                     lengths[id(shard)] = (shard, len(shard.items))
                 item_key = _key_from(table, key)
                 if item_key is not None:
-                    undo.append((table, item_key, copy.deepcopy(_stored(table, item_key))))
+                    undo.append((table, item_key, _snapshot(table, item_key)))
                 names, values = op.get("ExpressionAttributeNames"), op.get("ExpressionAttributeValues")
                 if op_type == "Put":
                     self.put_item(op["TableName"], op["Item"])
