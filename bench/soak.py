@@ -9,8 +9,9 @@ of them, at random). The reviewer and the notifier work as for any request (revi
 Every BENCH_SOAK_EVERY tickets (default 1,000) a row: the stack's memory (RSS of the stack's
 process — moto, gateway, event sources — and the summed PSS of the function environments, its
 child processes, apart), p50/p99 of the creates and of the GETs sent in that stretch, 5xx so far,
-lost writes in a sample of 50 acknowledged tickets read back, and the review queue's depth
-(whether the reviewer keeps up). At the end every acknowledged
+lost writes in a sample of 50 acknowledged tickets read back, the review queue's depth (whether
+the reviewer keeps up), and the machine's load average (the latencies are only comparable
+between rows of similar load). At the end every acknowledged
 ticket is read back (lost writes: a ticket answered 201 not found, a message answered 201
 missing, a close answered 200 not closed), the review and mail pipelines are drained, and the
 stack is stopped with BENCH_SOAK_SIGNAL (SIGINT; or SIGTERM): the seconds until it has exited.
@@ -173,7 +174,7 @@ def main() -> int:
         rows: list[dict[str, Any]] = []
         print(
             f"{'tickets':>8} {'stack RSS':>10} {'functions PSS':>14} {'create p50/p99 ms':>18} "
-            f"{'GET p50/p99 ms':>15} {'5xx':>4} {'lost':>5} {'queued':>6} {'elapsed':>8}",
+            f"{'GET p50/p99 ms':>15} {'5xx':>4} {'lost':>5} {'queued':>6} {'elapsed':>8} {'load':>5}",
             flush=True,
         )
         started = time.monotonic()
@@ -203,12 +204,14 @@ def main() -> int:
                         "lost_in_sample": len(lost),
                         "review_queue": queued,
                         "elapsed_s": round(time.monotonic() - started),
+                        "load": round(os.getloadavg()[0], 1),
                     }
                     rows.append(row)
                     print(
                         f"{row['tickets']:>8,} {row['rss_mb']:>7,} MB {row['functions_pss_mb']:>8,} MB ({processes:>2}) "
                         f"{row['create_p50']:>8} / {row['create_p99']:<7} {row['get_p50']:>6} / {row['get_p99']:<6} "
-                        f"{row['server_errors']:>4} {row['lost_in_sample']:>5} {row['review_queue']:>6} {row['elapsed_s']:>7}s",
+                        f"{row['server_errors']:>4} {row['lost_in_sample']:>5} {row['review_queue']:>6} {row['elapsed_s']:>7}s"
+                        f" {row['load']:>5}",
                         flush=True,
                     )
                     for problem in lost[:5]:
