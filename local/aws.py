@@ -33,7 +33,7 @@ from collections.abc import Callable, Iterable
 from typing import Any
 from urllib.parse import parse_qs
 
-from local import config, dynamodb, template
+from local import config, dynamodb, sqs, template
 
 HOUSEKEEPING_SECONDS = 60.0
 MAILS_KEPT = 10_000  # /_local/mail keeps the most recent ones
@@ -396,6 +396,7 @@ class LocalAws:
         from werkzeug.serving import make_server
 
         dynamodb.install()
+        sqs.install()
         untrack_models()
         self.mailbox = Mailbox()
         mailbox = self.mailbox
