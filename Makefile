@@ -13,7 +13,7 @@ PYTHON313 ?= $(shell PYENV_VERSION=3.13.0 pyenv which python3.13 2>/dev/null || 
 export PYTHON313
 export SAM_CLI_TELEMETRY = 0
 
-.PHONY: install run test unit lint typecheck validate scan build bench openapi eval deploy deploy-web clean web web-check chromium
+.PHONY: install run test unit lint typecheck validate scan build bench soak openapi eval deploy deploy-web clean web web-check chromium
 
 $(VENV)/.installed: requirements-dev.txt layers/common/requirements.txt $(wildcard clients/cli/pyproject.toml)
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -81,9 +81,13 @@ build: $(SAM_VENV)/.installed ## sam build (cached, parallel), then .pyc for eve
 	$(SAM) build
 	$(PYTHON313) -m compileall -q -j 0 --invalidation-mode unchecked-hash .aws-sam/build/*Function
 
-bench: install ## cold starts, AWS round trips, latency as data grows, the local stack (numbers for the README)
+bench: install ## cold starts, AWS round trips, latency as data grows, the local stack, its soak (numbers for the README)
 	$(PY) -m bench.run
 	$(PY) -m bench.local_stack
+	$(PY) -m bench.soak
+
+soak: install ## the local stack under 10,000 tickets: memory, latency, 5xx, lost writes, stop time (about an hour)
+	$(PY) -m bench.soak
 
 openapi: install ## openapi.json, generated from the functions' route declarations, and the clients' copy of its enums
 	$(PY) scripts/openapi.py > openapi.json

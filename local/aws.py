@@ -13,6 +13,9 @@
 from __future__ import annotations
 
 import base64
+import collections
+import contextlib
+import ctypes
 import datetime
 import email
 import email.policy
@@ -20,15 +23,22 @@ import hashlib
 import hmac
 import io
 import json
+import logging
 import re
 import threading
 import time
 import uuid
+import zlib
 from collections.abc import Callable, Iterable
 from typing import Any
 from urllib.parse import parse_qs
 
-from local import config, template
+from local import config, dynamodb, sqs, template
+
+HOUSEKEEPING_SECONDS = 60.0
+MAILS_KEPT = 10_000  # /_local/mail keeps the most recent ones
+SES_MAILS_KEPT = 100  # moto's SES keeps these (nothing reads them: /_local/mail is the mailbox)
+RECEIPTS_KEPT = 50_000  # moto's SQS remembers every deleted receipt handle; beyond this it forgets them
 
 Environ = dict[str, Any]
 StartResponse = Callable[..., Any]
@@ -38,17 +48,22 @@ StartResponse = Callable[..., Any]
 
 
 class Mailbox:
-    def __init__(self) -> None:
-        self._mails: list[dict[str, Any]] = []
+    """The most recent MAILS_KEPT mails, each kept as compressed JSON (older ones are dropped, so
+    that memory stays bounded)."""
+
+    def __init__(self, keep: int = MAILS_KEPT) -> None:
+        self._mails: collections.deque[bytes] = collections.deque(maxlen=keep)
         self._lock = threading.Lock()
 
     def add(self, mail: dict[str, Any]) -> None:
+        packed = zlib.compress(json.dumps(mail, ensure_ascii=False).encode(), 1)
         with self._lock:
-            self._mails.append(mail)
+            self._mails.append(packed)
 
     def all(self) -> list[dict[str, Any]]:
         with self._lock:
-            return list(self._mails)
+            packed = list(self._mails)
+        return [json.loads(zlib.decompress(mail)) for mail in packed]
 
     def clear(self) -> None:
         with self._lock:
@@ -203,6 +218,7 @@ class LocalAwsMiddleware:
             close = getattr(result, "close", None)
             if close:
                 close()
+        _forget_sent_mail()
         if str(seen.get("status", "")).startswith("200"):
             found = re.search(rb'"MessageId"\s*:\s*"([^"]+)"|<MessageId>([^<]+)</MessageId>', body)
             message_id = (found.group(1) or found.group(2)).decode() if found else str(uuid.uuid4())
@@ -211,6 +227,15 @@ class LocalAwsMiddleware:
             except (ValueError, KeyError, TypeError):  # a mail we cannot read is still sent
                 self.mailbox.add(_mail(message_id, "", [], "(unreadable)"))
         return [body]
+
+
+def _forget_sent_mail() -> None:
+    """moto's SES keeps every mail it sent (the mailbox above is what the stack shows): only the last few."""
+    from moto.ses.models import ses_backends
+
+    sent = ses_backends[config.ACCOUNT_ID][config.REGION].sent_messages
+    if len(sent) > SES_MAILS_KEPT:
+        del sent[: len(sent) - SES_MAILS_KEPT]
 
 
 def _body(environ: Environ) -> bytes:
@@ -332,6 +357,36 @@ def _check_post_policy(environ: Environ, body: bytes) -> tuple[int, str, str] | 
 # ---------------------------------------------------------------------------------- server
 
 
+_tracking_new: list[Any] = []  # moto's BaseModel.__new__ while untracked
+
+
+def untrack_models() -> None:
+    """Stop moto keeping every model object it ever made. moto's BaseModel appends each instance
+    to its class's `instances_tracked` list (for its dashboard, /moto-api/data.json, which the
+    local stack does not serve): every DynamoDB item, the copy of each result of each Query, each
+    stream record, SQS and SES message, S3 key, shard iterator — never released, so memory grew
+    with every request. Idempotent; track_models() undoes it."""
+    from moto.core.common_models import BaseModel
+    from moto.core.model_instances import reset_model_data
+
+    if _tracking_new:
+        return
+
+    def untracked(cls: type, *args: Any, **kwargs: Any) -> Any:
+        return super(BaseModel, cls).__new__(cls)  # type: ignore[misc]
+
+    _tracking_new.append(BaseModel.__dict__["__new__"])
+    BaseModel.__new__ = staticmethod(untracked)  # type: ignore[method-assign]
+    reset_model_data()  # forget what was tracked so far
+
+
+def track_models() -> None:
+    from moto.core.common_models import BaseModel
+
+    if _tracking_new:
+        BaseModel.__new__ = _tracking_new.pop()  # type: ignore[method-assign]
+
+
 class LocalAws:
     """moto's server (ThreadedMotoServer) on loopback with the middleware above."""
 
@@ -340,8 +395,12 @@ class LocalAws:
         from moto.moto_server.werkzeug_app import DomainDispatcherApplication, MotoRequestHandler, create_backend_app
         from werkzeug.serving import make_server
 
+        dynamodb.install()
+        sqs.install()
+        untrack_models()
         self.mailbox = Mailbox()
         mailbox = self.mailbox
+        self._stopped = threading.Event()
 
         class _Server(ThreadedMotoServer):
             def _server_entry(self) -> None:
@@ -356,10 +415,39 @@ class LocalAws:
         self._server.start()
         host, port = self._server.get_host_and_port()
         self.url = f"http://{host}:{port}"
+        threading.Thread(target=self._housekeeping, name="aws-housekeeping", daemon=True).start()
         return self.url
 
+    def _housekeeping(self) -> None:
+        while not self._stopped.wait(HOUSEKEEPING_SECONDS):
+            try:
+                housekeeping()
+            except Exception:  # never let it stop: the next round tries again
+                logging.getLogger("local.aws").exception("housekeeping failed")
+
     def stop(self) -> None:
+        self._stopped.set()
         self._server.stop()
+
+
+def housekeeping() -> None:
+    """What moto keeps forever and AWS does not: stream records and shard iterators (local.dynamodb),
+    every mail SES sent, every receipt handle of every message SQS deleted. Then the C allocator
+    gives back what Python freed."""
+    from moto.sqs.models import sqs_backends
+
+    dynamodb.housekeeping()
+    _forget_sent_mail()
+    for queue in list(sqs_backends[config.ACCOUNT_ID][config.REGION].queues.values()):
+        if len(queue.deleted_messages) > RECEIPTS_KEPT:
+            queue.deleted_messages = set()
+    trim_malloc()
+
+
+def trim_malloc() -> None:
+    """glibc keeps memory Python has freed in its arenas; give it back to the system."""
+    with contextlib.suppress(OSError, AttributeError):  # not glibc: nothing to do
+        ctypes.CDLL("libc.so.6").malloc_trim(0)
 
 
 # ---------------------------------------------------------------------------------- resources

@@ -63,16 +63,49 @@ DEMO_USERS = (
 
 
 def state_dir() -> Path:
-    """Where the stack keeps its key set, tokens and address (HELPDESK_LOCAL_DIR overrides .local/)."""
+    """Where the stacks of this checkout keep their key set and the demo tokens (HELPDESK_LOCAL_DIR
+    overrides .local/). Each running stack describes itself in its own `<port>/stack.json` under it,
+    so that stacks on two ports do not overwrite each other."""
     return Path(os.environ.get("HELPDESK_LOCAL_DIR") or ROOT / ".local").resolve()
 
 
-def running_stack() -> dict[str, Any] | None:
-    """The running stack's description (.local/stack.json), or None when no stack is running."""
-    path = state_dir() / "stack.json"
-    try:
-        info: dict[str, Any] = json.loads(path.read_text())
-        os.kill(int(info["pid"]), 0)
-    except (OSError, ValueError, KeyError, TypeError):
+def stack_dir(port: int) -> Path:
+    """The state of the stack serving `port`: its stack.json (address, resources) and tokens.json."""
+    return state_dir() / str(port)
+
+
+def running_stacks() -> dict[int, dict[str, Any]]:
+    """The stacks of this checkout that are running, by gateway port."""
+    found: dict[int, dict[str, Any]] = {}
+    for path in sorted(state_dir().glob("*/stack.json")):
+        try:
+            info: dict[str, Any] = json.loads(path.read_text())
+            os.kill(int(info["pid"]), 0)
+            found[int(path.parent.name)] = info
+        except (OSError, ValueError, KeyError, TypeError):
+            continue
+    return found
+
+
+class StackChoice(Exception):
+    """No running stack answers to the request, or several do."""
+
+
+def running_stack(port: int | None = None) -> dict[str, Any] | None:
+    """The running stack on `port` (else on $PORT, else the only one running), or None when none
+    runs. StackChoice when the asked-for port has no stack, or when several run and none was named."""
+    stacks = running_stacks()
+    wanted = port if port is not None else int(os.environ["PORT"]) if os.environ.get("PORT", "").isdigit() else None
+    if wanted is not None:
+        if wanted in stacks:
+            return stacks[wanted]
+        if port is not None or stacks:
+            raise StackChoice(f"no stack is running on port {wanted}{_listed(stacks)}")
         return None
-    return info
+    if len(stacks) > 1:
+        raise StackChoice(f"several stacks are running{_listed(stacks)}: choose one with --port")
+    return next(iter(stacks.values()), None)
+
+
+def _listed(stacks: dict[int, Any]) -> str:
+    return f" (running: port {', '.join(str(port) for port in stacks)})" if stacks else ""

@@ -20,6 +20,7 @@ import time
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from http import HTTPStatus
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 from urllib.parse import parse_qsl, unquote
@@ -32,6 +33,7 @@ from local.runtime import MAX_SYNC_PAYLOAD, Runtime
 log = logging.getLogger("local.gateway")
 
 MAX_REQUEST_BYTES = 10 * 1024 * 1024  # HTTP API's payload limit
+MAX_HEADER_BYTES = 10240  # HTTP API's limit on the request line and header values together
 TEXT_TYPES = ("application/json", "application/javascript", "application/xml", "application/x-yaml", "application/yaml")
 HOP_BY_HOP = {"connection", "content-length", "transfer-encoding", "keep-alive", "date"}
 MONTHS = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
@@ -456,6 +458,10 @@ class _Handler(BaseHTTPRequestHandler):
 
     def _serve(self) -> None:
         started = time.perf_counter()
+        if len(self.requestline) + sum(len(value) for value in self.headers.values()) > MAX_HEADER_BYTES:
+            self.close_connection = True
+            self._send(message(431, "Request Header Fields Too Large"))
+            return
         try:
             body = self._read_body()
         except _TooLarge:
@@ -521,7 +527,19 @@ class _Handler(BaseHTTPRequestHandler):
         if self.command != "HEAD" and response.body:
             self.wfile.write(response.body)
 
-    do_GET = do_POST = do_PUT = do_PATCH = do_DELETE = do_OPTIONS = do_HEAD = _serve
+    # every method is routed (no route takes TRACE or CONNECT: 404 as in API Gateway)
+    do_GET = do_POST = do_PUT = do_PATCH = do_DELETE = do_OPTIONS = do_HEAD = do_TRACE = do_CONNECT = _serve
+
+    def send_error(self, code: int, message_: str | None = None, explain: str | None = None) -> None:
+        """What http.server refuses itself (a malformed request line, a line or header block too
+        long, an unknown method), answered as API Gateway answers: JSON, not an HTML page."""
+        self.close_connection = True
+        try:
+            reason = HTTPStatus(code).phrase
+        except ValueError:
+            reason = "Error"
+        log.info('"%s" %s (%s)', self.requestline[:200] if hasattr(self, "requestline") else "", code, message_)
+        self._send(message(code, reason))
 
     def log_message(self, format: str, *args: Any) -> None:  # access is logged by _serve
         log.debug(format, *args)

@@ -2,8 +2,8 @@
 `sam local invoke`.
 
 The function runs once, in a fresh execution environment (local.worker) with the environment the
-template gives it. Against the running stack's AWS when one runs (`make run`: .local/stack.json),
-so the invocation sees and changes the same data as the API; otherwise against a throwaway moto
+template gives it. Against the running stack's AWS when one runs (`make run`: .local/<port>/stack.json;
+`--port` chooses when several run), so the invocation sees and changes the same data as the API; otherwise against a throwaway moto
 started for this invocation, with the template's resources created and discarded afterwards.
 Like sam, the response goes to stdout and the function's logs to stderr; the exit code is 1 when
 the function fails."""
@@ -32,6 +32,21 @@ def _reachable(url: str) -> bool:
         return False
 
 
+class _Unusable(Exception):
+    pass
+
+
+def _json_file(path: str, what: str) -> Any:
+    try:
+        return json.loads(Path(path).read_text())
+    except FileNotFoundError:
+        raise _Unusable(f"{what} file {path} does not exist") from None
+    except (OSError, UnicodeDecodeError) as exc:
+        raise _Unusable(f"cannot read {what} file {path} ({exc})") from None
+    except ValueError as exc:
+        raise _Unusable(f"{what} file {path} is not JSON ({exc})") from None
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m local.invoke", description=__doc__.split("\n\n")[0])
     parser.add_argument("function", help="logical id of the function, e.g. CreateTicketFunction")
@@ -41,16 +56,25 @@ def main(argv: list[str] | None = None) -> int:
     )
     parser.add_argument("--parameter-overrides", nargs="*", default=[], metavar="Name=Value")
     parser.add_argument("--throwaway", action="store_true", help="use a throwaway moto even when a stack runs")
+    parser.add_argument(
+        "--port", type=int, help="the running stack to use, by its gateway port (default: $PORT, or the one running)"
+    )
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.WARNING, format="%(levelname).1s %(name)s: %(message)s")
     logging.getLogger("werkzeug").setLevel(logging.ERROR)
 
-    if args.event == "-":
-        event: Any = json.load(sys.stdin)
-    elif args.event:
-        event = json.loads(Path(args.event).read_text())
-    else:
-        event = {}
+    try:
+        event: Any = (
+            json.load(sys.stdin) if args.event == "-" else _json_file(args.event, "event") if args.event else {}
+        )
+        env_vars = _json_file(args.env_vars, "--env-vars") if args.env_vars else None
+        running = None if args.throwaway else config.running_stack(args.port)
+    except (_Unusable, config.StackChoice) as problem:
+        print(f"error: {problem}", file=sys.stderr)
+        return 2
+    except ValueError as exc:  # stdin
+        print(f"error: the event on stdin is not JSON ({exc})", file=sys.stderr)
+        return 2
 
     import boto3
 
@@ -58,9 +82,8 @@ def main(argv: list[str] | None = None) -> int:
     from local.runtime import Runtime
     from local.stack import parse_overrides
 
-    running = None if args.throwaway else config.running_stack()
     if running and not _reachable(running["aws_endpoint"]):
-        running = None
+        running = None  # its description outlived it (a reused pid)
     local_aws = None
     if running:
         endpoint = running["aws_endpoint"]
@@ -70,7 +93,8 @@ def main(argv: list[str] | None = None) -> int:
     else:
         local_aws = aws.LocalAws()
         endpoint = local_aws.start()
-        print(f"Invoking {args.function} against a throwaway moto ({endpoint}); no stack is running", file=sys.stderr)
+        why = "--throwaway" if args.throwaway else "no stack is running"
+        print(f"Invoking {args.function} against a throwaway moto ({endpoint}; {why})", file=sys.stderr)
         parameters = {**config.PARAMETERS, **parse_overrides(args.parameter_overrides)}
     aws_env = config.aws_environment(endpoint)
     for name in ("AWS_PROFILE", "AWS_DEFAULT_PROFILE"):
@@ -93,8 +117,8 @@ def main(argv: list[str] | None = None) -> int:
             )
             return 2
         spec = specs[args.function]
-        if args.env_vars:
-            overrides = json.loads(Path(args.env_vars).read_text())
+        if env_vars is not None:
+            overrides = env_vars
             spec.environment.update({k: str(v) for k, v in overrides.get("Parameters", {}).items()})
             spec.environment.update({k: str(v) for k, v in overrides.get(args.function, {}).items()})
         keep = ("PATH", "HOME", "LANG", "LC_ALL", "TMPDIR")

@@ -171,6 +171,11 @@ class Runtime:
         finally:
             self._release(logical_id, environment, healthy)
 
+    def limit(self, logical_id: str) -> int:
+        """How many environments the function may have at once (its concurrency)."""
+        pool = self._pools.get(logical_id)
+        return pool.limit if pool is not None else _limit(self.specs[logical_id])
+
     def warm(self, logical_ids: list[str] | None = None) -> dict[str, str]:
         """Start one environment per function (in parallel); the init errors, by function."""
         errors: dict[str, str] = {}

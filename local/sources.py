@@ -1,6 +1,8 @@
 """The template's event sources, run as Lambda runs them, against moto.
 
-- SQS (`Type: SQS`): long-polls the queue, batches up to BatchSize within the batching window,
+- SQS (`Type: SQS`): long-polls the queue (up to five batches at once, as Lambda's pollers; no
+  more than the function's environments or the machine's cores), batches up to BatchSize within
+  the batching window,
   invokes, deletes what succeeded. With ReportBatchItemFailures only the reported messages stay;
   on a function error the whole batch stays. What stays comes back after the queue's visibility
   timeout, and the queue's own redrive policy moves it to its DLQ after maxReceiveCount receives.
@@ -8,7 +10,10 @@
   batches (BatchSize, MaximumBatchingWindowInSeconds), invokes. A partial batch response retries
   from the first failed record; a function error bisects the batch (BisectBatchOnFunctionError)
   or retries it; after MaximumRetryAttempts, or past MaximumRecordAgeInSeconds, the batch's
-  description goes to DestinationConfig.OnFailure (SQS or SNS) and the shard moves on.
+  description goes to DestinationConfig.OnFailure (SQS or SNS) and the shard moves on. With a
+  ParallelizationFactor of n, n lanes (no more than the machine's cores, at least 2) each take
+  the records of their partition keys, in order, so up to n batches run at once. What every consumer of the stream has handled is trimmed from
+  it (StreamHorizon).
 - S3 (`Type: S3`): the bucket notifies a queue the local stack creates for the function (moto
   sends S3 event notifications to SQS); each event is invoked asynchronously: retried
   EventInvokeConfig.MaximumRetryAttempts times (default 2; 1 s and 2 s apart locally, where AWS
@@ -18,10 +23,13 @@ Other event types are reported at start as not emulated."""
 from __future__ import annotations
 
 import base64
+import collections
 import datetime
 import hashlib
 import json
 import logging
+import os
+import queue
 import threading
 import time
 import uuid
@@ -30,7 +38,9 @@ from dataclasses import dataclass
 from typing import Any
 from urllib.parse import quote_plus, unquote_plus
 
-from local import config, template
+from botocore.exceptions import ClientError
+
+from local import config, dynamodb, template
 from local.filters import compile_filters, matches_any, sqs_view
 from local.functions import FunctionSpec
 from local.runtime import Invocation, Runtime
@@ -38,6 +48,8 @@ from local.runtime import Invocation, Runtime
 log = logging.getLogger("local.sources")
 
 STREAM_POLL_SECONDS = 0.25  # Lambda reads each shard four times a second
+SQS_BATCHES_AT_ONCE = 5  # Lambda's pollers of a queue, at first
+CORES = os.cpu_count() or 1
 SUPPORTED = ("HttpApi", "SQS", "DynamoDB", "S3")
 
 
@@ -90,11 +102,28 @@ class Destinations:
 
 
 class Poller(threading.Thread):
+    """Polls an event source on its thread, and on `parallel - 1` more (as Lambda runs several
+    batches of a queue at once)."""
+
     description = ""
+    parallel = 1
 
     def __init__(self, name: str, stop: threading.Event) -> None:
         super().__init__(name=name, daemon=True)
         self.stop = stop
+        self.helpers: list[threading.Thread] = []
+
+    def start(self) -> None:
+        super().start()
+        for n in range(1, self.parallel):
+            helper = threading.Thread(target=self.run, name=f"{self.name}-{n + 1}", daemon=True)
+            helper.start()
+            self.helpers.append(helper)
+
+    def join(self, timeout: float | None = None) -> None:
+        super().join(timeout)
+        for helper in self.helpers:
+            helper.join(timeout)
 
     def run(self) -> None:
         while not self.stop.is_set():
@@ -159,9 +188,16 @@ class SqsPoller(Poller):
         self.window = float(props.get("MaximumBatchingWindowInSeconds", 0))
         self.partial = "ReportBatchItemFailures" in props.get("FunctionResponseTypes", [])
         self.filters = compile_filters(props.get("FilterCriteria"))
+        # Lambda reads a queue with five pollers and invokes up to five batches at once (more as
+        # the queue grows; ScalingConfig.MaximumConcurrency caps it); here no more than the
+        # function's environments, nor this machine's cores (more would only slow each batch
+        # towards its timeout: in Lambda each has its own CPU).
+        maximum = int((props.get("ScalingConfig") or {}).get("MaximumConcurrency", SQS_BATCHES_AT_ONCE))
+        self.parallel = max(1, min(maximum, SQS_BATCHES_AT_ONCE, runtime.limit(spec.logical_id), CORES))
         name = queue_arn.rsplit(":", 1)[-1]
         self.description = (
-            f"SQS {name} → {spec.logical_id} (batch {self.batch_size}{', partial failures' if self.partial else ''})"
+            f"SQS {name} → {spec.logical_id} (batch {self.batch_size}{', partial failures' if self.partial else ''}"
+            f", {self.parallel} at a time)"
         )
 
     def _receive(self, count: int, wait: int) -> list[dict[str, Any]]:
@@ -199,6 +235,7 @@ class SqsPoller(Poller):
         if not matched:
             return
         invocation = self.runtime.invoke(self.spec.logical_id, {"Records": matched})
+        log.debug("%s: %d message(s) in %.0f ms", self.spec.logical_id, len(matched), invocation.duration_ms)
         if not invocation.ok:
             log.warning(
                 "%s failed on a batch of %d from %s (%s); the messages return after the visibility timeout",
@@ -282,36 +319,71 @@ class StreamPoller(Poller):
         self.region = stream_arn.split(":")[3]
         self.shard_id: str | None = None
         self.checkpoint: str | None = None  # the last sequence number handled (delivered, filtered out or parked)
+        self.horizon: StreamHorizon | None = None
+        # ParallelizationFactor: up to that many batches of the shard at once, each partition key's
+        # records in order (in one lane); 1 (the default): the shard's batches one after another
+        # (no more lanes than this machine's cores, nor the function's environments)
+        factor = max(1, min(10, int(props.get("ParallelizationFactor", 1))))
+        self.lanes = min(factor, max(2, CORES), runtime.limit(spec.logical_id)) if factor > 1 else 1
+        self._queues: list[queue.Queue[dict[str, Any]]] = []
+        self._unfinished: collections.OrderedDict[int, bool] = (
+            collections.OrderedDict()
+        )  # read, by sequence number: done?
+        self._order_lock = threading.Lock()
+        self._read_to: str | None = None
+        self.hash_key = "pk"
         table = stream_arn.split(":table/")[-1].split("/")[0]
         self.description = (
             f"DynamoDB stream of {table} → {spec.logical_id} (batch {self.batch_size}, "
             f"retries {self.max_retries if self.max_retries >= 0 else 'until expiry'}"
             f"{', bisect' if self.bisect else ''}{', partial failures' if self.partial else ''}"
+            f"{f', {self.lanes} batches at a time' if self.lanes > 1 else ''}"
             f"{', on failure → ' + on_failure.rsplit(':', 1)[-1] if on_failure else ''})"
         )
         self._start_position()
 
     def _start_position(self) -> None:
-        shards = self.streams.describe_stream(StreamArn=self.stream_arn)["StreamDescription"]["Shards"]
+        description = self.streams.describe_stream(StreamArn=self.stream_arn)["StreamDescription"]
+        shards = description["Shards"]
         if not shards:
             raise RuntimeError(f"the stream {self.stream_arn} has no shard")
         self.shard_id = shards[-1]["ShardId"]  # moto keeps one shard per table
+        self.hash_key = next(
+            (k["AttributeName"] for k in description.get("KeySchema", []) if k["KeyType"] == "HASH"), "pk"
+        )
         if self.starting_position == "LATEST":
             while records := self._read(1000, self.checkpoint):  # what is in the shard already is behind us
                 self.checkpoint = records[-1]["dynamodb"]["SequenceNumber"]
+        self._read_to = self.checkpoint
+
+    def start(self) -> None:
+        super().start()
+        for lane in range(self.lanes if self.lanes > 1 else 0):
+            self._queues.append(queue.Queue())
+            worker = threading.Thread(target=self._lane, args=(lane,), name=f"{self.name}-lane-{lane + 1}", daemon=True)
+            worker.start()
+            self.helpers.append(worker)
 
     def _read(self, limit: int, after: str | None) -> list[dict[str, Any]]:
-        """Records after sequence number `after` (from the trim horizon when None). A fresh
-        iterator each time: moto replaces a table's stream shard object when it rolls back a
-        failed transaction, and an iterator taken before would read the abandoned one forever."""
+        """Records after sequence number `after` (from the trim horizon when None, or when the
+        records after it have expired, as Lambda goes on when a stream outran it). A fresh
+        iterator each time, so that no iterator is kept between polls."""
         request: dict[str, Any] = {"StreamArn": self.stream_arn, "ShardId": self.shard_id}
         if after is None:
             request["ShardIteratorType"] = "TRIM_HORIZON"
         else:
             request["ShardIteratorType"] = "AFTER_SEQUENCE_NUMBER"
             request["SequenceNumber"] = after
-        iterator = self.streams.get_shard_iterator(**request)["ShardIterator"]
-        response = self.streams.get_records(ShardIterator=iterator, Limit=max(1, min(limit, 1000)))
+        try:
+            iterator = self.streams.get_shard_iterator(**request)["ShardIterator"]
+            response = self.streams.get_records(ShardIterator=iterator, Limit=max(1, min(limit, 1000)))
+        except ClientError as exc:
+            if after is None or exc.response.get("Error", {}).get("Code") != "TrimmedDataAccessException":
+                raise
+            log.warning(
+                "%s: records after %s have expired from the stream; reading on from the oldest kept", self.name, after
+            )
+            return self._read(limit, None)
         _forget_iterators(iterator, response.get("NextShardIterator"))
         return [self._record(record) for record in response.get("Records", [])]
 
@@ -323,6 +395,9 @@ class StreamPoller(Poller):
         return converted
 
     def poll(self) -> None:
+        if self.lanes > 1:
+            self._deal()
+            return
         batch, last = self._take(self._read(max(self.batch_size, 100), self.checkpoint), self.batch_size)
         if last is None:
             self.stop.wait(STREAM_POLL_SECONDS)
@@ -336,6 +411,74 @@ class StreamPoller(Poller):
         if batch:
             self.process(batch)
         self.checkpoint = last
+        if self.horizon is not None:
+            self.horizon.advance(self, last)
+
+    # ------------------------------------------------------------------ ParallelizationFactor > 1
+
+    def _deal(self) -> None:
+        """Read on and hand each record that passes the filters to the lane of its partition key;
+        at most two batches per lane read ahead of what the lanes have finished."""
+        with self._order_lock:
+            waiting = sum(1 for done in self._unfinished.values() if not done)
+        if waiting >= 2 * self.lanes * self.batch_size:
+            self.stop.wait(0.05)
+            return
+        records = self._read(100, self._read_to)
+        if not records:
+            self.stop.wait(STREAM_POLL_SECONDS)
+            return
+        with self._order_lock:
+            for record in records:
+                matched = matches_any(self.filters, record)
+                self._unfinished[int(record["dynamodb"]["SequenceNumber"])] = not matched  # filtered out: done
+                if matched:
+                    key = json.dumps(record["dynamodb"]["Keys"].get(self.hash_key), sort_keys=True)
+                    self._queues[int(hashlib.md5(key.encode()).hexdigest(), 16) % self.lanes].put(record)  # noqa: S324
+            self._read_to = records[-1]["dynamodb"]["SequenceNumber"]
+        self._advance()
+
+    def _lane(self, lane: int) -> None:
+        """One lane: batches of its records (BatchSize, the batching window), processed in order."""
+        records = self._queues[lane]
+        while not self.stop.is_set():
+            try:
+                batch = [records.get(timeout=STREAM_POLL_SECONDS)]
+            except queue.Empty:
+                continue
+            deadline = time.monotonic() + self.window
+            while len(batch) < self.batch_size and not self.stop.is_set():
+                try:
+                    batch.append(records.get(timeout=max(0.0, min(0.1, deadline - time.monotonic()))))
+                except queue.Empty:
+                    if time.monotonic() >= deadline:
+                        break
+            try:
+                self.process(batch)
+            except Exception:
+                if self.stop.is_set():
+                    return
+                log.exception("%s: lane %d failed on a batch; it is left behind", self.name, lane + 1)
+            with self._order_lock:
+                for record in batch:
+                    self._unfinished[int(record["dynamodb"]["SequenceNumber"])] = True
+            self._advance()
+
+    def _advance(self) -> None:
+        """The checkpoint: the last record before the oldest one a lane has not finished."""
+        with self._order_lock:
+            last = None
+            while self._unfinished:
+                sequence, done = next(iter(self._unfinished.items()))
+                if not done:
+                    break
+                self._unfinished.popitem(last=False)
+                last = str(sequence)
+            if last is None:
+                return
+            self.checkpoint = last
+        if self.horizon is not None:
+            self.horizon.advance(self, last)
 
     def _take(self, records: list[dict[str, Any]], room: int) -> tuple[list[dict[str, Any]], str | None]:
         """Up to `room` records that pass the filters, and the last sequence number looked at
@@ -367,6 +510,7 @@ class StreamPoller(Poller):
                     continue
                 batch.records = fresh
             invocation = self.runtime.invoke(self.spec.logical_id, {"Records": batch.records})
+            log.debug("%s: %d record(s) in %.0f ms", self.spec.logical_id, len(batch.records), invocation.duration_ms)
             if invocation.ok:
                 failed = (
                     _failed_ids(invocation, [r["dynamodb"]["SequenceNumber"] for r in batch.records])
@@ -443,6 +587,32 @@ class StreamPoller(Poller):
             },
         }
         self.destinations.send(self.on_failure, document)
+
+
+class StreamHorizon:
+    """Where the consumers of each stream have got to. moto's shard keeps every record; here what
+    all of a stream's consumers have handled is trimmed from it (local.dynamodb.trim_stream, moto
+    runs in this process), so the stream holds what is still to be read, as DynamoDB's does."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._checkpoints: dict[str, dict[str, str | None]] = {}
+
+    def register(self, poller: StreamPoller) -> None:
+        with self._lock:
+            self._checkpoints.setdefault(poller.stream_arn, {})[poller.name] = poller.checkpoint
+        poller.horizon = self
+
+    def advance(self, poller: StreamPoller, checkpoint: str | None) -> None:
+        with self._lock:
+            consumers = self._checkpoints[poller.stream_arn]
+            if consumers.get(poller.name) == checkpoint:
+                return
+            consumers[poller.name] = checkpoint
+            if any(value is None for value in consumers.values()):
+                return
+            low = min(consumers.values(), key=lambda value: int(value or 0))
+        dynamodb.trim_stream(poller.stream_arn, low)
 
 
 def _iso(epoch: Any) -> str:
@@ -650,6 +820,7 @@ class EventSources:
         sqs = session.client("sqs", endpoint_url=endpoint_url)
         streams = session.client("dynamodbstreams", endpoint_url=endpoint_url)
         destinations = Destinations(session, endpoint_url)
+        horizon = StreamHorizon()
         by_arn = {arn: logical_id for logical_id, arn in stack.arns.items()}
 
         def resolve(value: Any) -> str:
@@ -670,19 +841,19 @@ class EventSources:
                     self.pollers.append(SqsPoller(spec, name, props, url, arn, runtime, sqs, self.stop_event))
                 elif kind == "DynamoDB":
                     on_failure = ((props.get("DestinationConfig") or {}).get("OnFailure") or {}).get("Destination")
-                    self.pollers.append(
-                        StreamPoller(
-                            spec,
-                            name,
-                            props,
-                            resolve(props.get("Stream")),
-                            runtime,
-                            streams,
-                            destinations,
-                            resolve(on_failure) if on_failure else None,
-                            self.stop_event,
-                        )
+                    stream_poller = StreamPoller(
+                        spec,
+                        name,
+                        props,
+                        resolve(props.get("Stream")),
+                        runtime,
+                        streams,
+                        destinations,
+                        resolve(on_failure) if on_failure else None,
+                        self.stop_event,
                     )
+                    horizon.register(stream_poller)
+                    self.pollers.append(stream_poller)
         s3 = session.client("s3", endpoint_url=endpoint_url)
         for bucket, events in s3_notifications(specs, stack, parameters).items():
             configurations = []

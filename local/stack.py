@@ -4,7 +4,9 @@ moto's server on a free loopback port stands in for AWS; every resource of templ
 created in it; every function runs in its own Lambda-like environment (local.worker); the
 gateway serves the template's HttpApi routes on 127.0.0.1:3000 (PORT overrides) with its JWT
 authorizer; the template's event sources (SQS, DynamoDB stream, S3) are polled as Lambda polls
-them. Demo tenants are seeded and their tokens written to .local/tokens.json. Ctrl-C stops it."""
+them. Demo tenants are seeded and their tokens written to .local/tokens.json; the stack describes
+itself in .local/<port>/stack.json (for local.invoke, local.token, local.seed). Ctrl-C or SIGTERM
+stops it."""
 
 from __future__ import annotations
 
@@ -22,8 +24,10 @@ from typing import Any
 from urllib.parse import parse_qsl
 
 from local import config
+from local.template import ROOT
 
 log = logging.getLogger("local.stack")
+DEFAULT_PORT = 3000
 
 
 class LocalStack:
@@ -195,7 +199,14 @@ class LocalStack:
                 log.warning("seeding %s: %s %s", user.key, response.status, response.body[:300])
 
     def _write_state(self) -> None:
-        (self.state / "tokens.json").write_text(json.dumps(self.tokens, indent=2) + "\n")
+        """This stack's description in .local/<port>/ (for local.invoke, local.token, local.seed), and
+        the demo tokens there and in .local/tokens.json (the documented place: every stack of the
+        checkout signs with the same key, so they work on each)."""
+        tokens = json.dumps(self.tokens, indent=2) + "\n"
+        self.own_state = config.stack_dir(self.server.port)
+        self.own_state.mkdir(parents=True, exist_ok=True)
+        (self.own_state / "tokens.json").write_text(tokens)
+        (self.state / "tokens.json").write_text(tokens)
         info = {
             "pid": os.getpid(),
             "api_url": self.server.url,
@@ -207,13 +218,13 @@ class LocalStack:
             "names": self.stack.names,
             "arns": self.stack.arns,
         }
-        (self.state / "stack.json").write_text(json.dumps(info, indent=2) + "\n")
+        (self.own_state / "stack.json").write_text(json.dumps(info, indent=2) + "\n")
 
     # ------------------------------------------------------------------ stop
 
     def stop(self) -> None:
         self.ready.clear()
-        state = getattr(self, "state", None)
+        state = getattr(self, "own_state", None)
         if state is not None:
             path = state / "stack.json"
             try:
@@ -258,11 +269,22 @@ class LocalStack:
             '  curl -s $API/v1/tickets -H "Authorization: Bearer $TOKEN"',
             '  curl -s $API/v1/tickets/<id> -H "Authorization: Bearer $TOKEN"',
             "  curl -s $API/_local/mail",
-            f"  other users: TOKEN=$(jq -r .support {shlex.quote(shown)})   any user: python -m local.token --help",
+            f"  other users: TOKEN=$(jq -r .support {shlex.quote(shown)})",
+            f"  any user:    TOKEN=$({self.token_command()})",
             "",
             "Ctrl-C stops the stack.",
         ]
         return "\n".join(lines)
+
+    def token_command(self) -> str:
+        """How to mint a token for anyone, as it runs from the directory the stack was started in."""
+        python = shlex.quote(_relative(Path(sys.executable).absolute()))
+        command = f"{python} -m local.token --org initech --sub u-42 --email dev@initech.test --roles admin"
+        if Path.cwd().resolve() != ROOT.resolve():
+            command = f"cd {shlex.quote(str(ROOT))} && {command}"
+        if self.server.port != DEFAULT_PORT:
+            command += f" --port {self.server.port}"
+        return command
 
 
 def _relative(path: Path) -> str:
@@ -292,7 +314,9 @@ def parse_overrides(items: list[str]) -> dict[str, str]:
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m local.stack", description=__doc__.split("\n\n")[0])
     parser.add_argument("--host", default="127.0.0.1")
-    parser.add_argument("--port", type=int, default=int(os.environ.get("PORT", "3000")), help="gateway port (PORT)")
+    parser.add_argument(
+        "--port", type=int, default=int(os.environ.get("PORT", DEFAULT_PORT)), help="gateway port (PORT)"
+    )
     parser.add_argument(
         "--aws-port",
         type=int,
@@ -365,4 +389,10 @@ def _start_or_report(stack: LocalStack, stop: threading.Event) -> None:
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    code = main()
+    # Everything is stopped and written; the interpreter's own teardown (freeing every object
+    # moto holds, one by one) would take seconds more for a stack holding data, so skip it.
+    logging.shutdown()
+    sys.stdout.flush()
+    sys.stderr.flush()
+    os._exit(code)

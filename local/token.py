@@ -1,9 +1,9 @@
-"""Mint a token the local stack accepts: `python -m local.token --org acme --sub u1 --email a@b.c --roles admin,support`.
+"""Mint a token the local stack accepts: `.venv/bin/python -m local.token --org acme --sub u1 --email a@b.c --roles admin,support`.
 
-Signed with the stack's key (.local/jwt-signing-key.pem, made on first use), for its issuer and
-audience; the org and roles go under the claim names of the running stack's OrgClaim / RolesClaim
-parameters (org_id and roles by default). The token alone is printed, so that
-`TOKEN=$(python -m local.token ...)` works."""
+Signed with the key every stack of the checkout uses (.local/jwt-signing-key.pem, made on first
+use), for the running stack's issuer and audience (`--port` picks one when several run); the org
+and roles go under the claim names of its OrgClaim / RolesClaim parameters (org_id and roles by
+default). The token alone is printed, so that `TOKEN=$(.venv/bin/python -m local.token ...)` works."""
 
 from __future__ import annotations
 
@@ -29,9 +29,17 @@ def main(argv: list[str] | None = None) -> int:
         "--claim", action="append", default=[], metavar="NAME=JSON", help="an extra claim, e.g. scope='\"read\"'"
     )
     parser.add_argument("--decode", action="store_true", help="print the claims as JSON on stderr too")
+    parser.add_argument(
+        "--port", type=int, help="the stack whose issuer and audience to use (default: $PORT, or the one running)"
+    )
     args = parser.parse_args(argv)
 
-    parameters = {**config.PARAMETERS, **(config.running_stack() or {}).get("parameters", {})}
+    try:
+        running = config.running_stack(args.port)
+    except config.StackChoice as problem:
+        print(f"error: {problem}", file=sys.stderr)
+        return 2
+    parameters = {**config.PARAMETERS, **(running or {}).get("parameters", {})}
     roles = [role.strip() for role in args.roles.split(",") if role.strip()]
     claims = keys.user_claims(
         args.sub,

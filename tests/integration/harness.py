@@ -75,9 +75,12 @@ class RunningStack:
             raise AssertionError(f"{exc}; the stack's last errors:\n" + "\n".join(errors[-8:])) from None
 
 
-def start_stack(tmp: Path, template: Path | None = None) -> RunningStack:
+def start_stack(tmp: Path, template: Path | None = None, state: Path | None = None) -> RunningStack:
+    """A stack on a free port, its log in `tmp`; its state (key set, tokens, stack.json) in `state`
+    (like a checkout's .local/, which two stacks may share), else in `tmp`/state."""
     port = free_port()
-    env = {**os.environ, "PORT": str(port), "HELPDESK_LOCAL_DIR": str(tmp / "state"), "PYTHONUNBUFFERED": "1"}
+    state = state or tmp / "state"
+    env = {**os.environ, "PORT": str(port), "HELPDESK_LOCAL_DIR": str(state), "PYTHONUNBUFFERED": "1"}
     env.pop("AWS_ENDPOINT_URL", None)
     if template is not None:
         env["HELPDESK_TEMPLATE"] = str(template)
@@ -86,7 +89,7 @@ def start_stack(tmp: Path, template: Path | None = None) -> RunningStack:
         process = subprocess.Popen(
             [sys.executable, "-m", "local.stack", "--quiet"], cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT
         )
-    stack = RunningStack(url=f"http://127.0.0.1:{port}", state=tmp / "state", process=process, log_path=log_path)
+    stack = RunningStack(url=f"http://127.0.0.1:{port}", state=state, process=process, log_path=log_path)
     deadline = time.monotonic() + STARTUP_SECONDS
     while time.monotonic() < deadline:
         if process.poll() is not None:
@@ -100,14 +103,14 @@ def start_stack(tmp: Path, template: Path | None = None) -> RunningStack:
     else:
         stop_stack(stack)
         raise AssertionError(f"the local stack was not healthy within {STARTUP_SECONDS} s:\n{stack.log()[-5000:]}")
-    stack.info = json.loads((stack.state / "stack.json").read_text())
-    stack.tokens = json.loads((stack.state / "tokens.json").read_text())
+    stack.info = json.loads((stack.state / str(port) / "stack.json").read_text())
+    stack.tokens = json.loads((stack.state / str(port) / "tokens.json").read_text())
     return stack
 
 
-def stop_stack(stack: RunningStack) -> int:
+def stop_stack(stack: RunningStack, signum: int = signal.SIGINT) -> int:
     if stack.process.poll() is None:
-        stack.process.send_signal(signal.SIGINT)
+        stack.process.send_signal(signum)
         try:
             stack.process.wait(timeout=20)
         except subprocess.TimeoutExpired:
