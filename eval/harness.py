@@ -100,15 +100,24 @@ def by_org(issues: Iterable[Issue]) -> dict[str, list[Issue]]:
 Review = Callable[[ReviewDraft, str, CandidateSource, str | None], ReviewResult]
 
 
+RANKINGS: dict[str, list[str]] = {}  # the last simulation's full candidate rankings (built-in engine)
+
+
 def simulate(
     issues: list[Issue], review: Review, source: Callable[[], Any] = InMemoryCandidateSource
 ) -> dict[str, ReviewResult]:
-    """Each org's issues reviewed in order against the earlier ones (through the index), then indexed."""
+    """Each org's issues reviewed in order against the earlier ones (through the index), then indexed.
+    Also keeps, in RANKINGS, every candidate the built-in engine scored, best first, proposed or not
+    (its ranking, to compare with the baselines, which always rank)."""
+    from helpdesk.review.engine import score_candidates
+
     results: dict[str, ReviewResult] = {}
     for org, items in by_org(issues).items():
         index = source()
         for issue in items:
             results[issue.id] = review(issue.draft, org, index, None)
+            scored = score_candidates(issue.title or None, issue.body or " ", org, index)
+            RANKINGS[issue.id] = [candidate.ticket_id for _, _, candidate in scored]
             index.add(org, issue.id, issue.title or None, issue.body or " ")
     return results
 

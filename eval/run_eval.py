@@ -15,7 +15,6 @@ of the same project), and the majority class. See eval/real/README.md for the da
 from __future__ import annotations
 
 import argparse
-import math
 import os
 import sys
 import time
@@ -25,11 +24,11 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-import harness  # noqa: E402
-from harness import SEVERITIES, Issue  # noqa: E402
+import harness
+from harness import SEVERITIES, Issue
 
-from helpdesk.domain.reviews import ReviewDraft, ReviewResult  # noqa: E402
-from helpdesk.review.redact import redact  # noqa: E402
+from helpdesk.domain.reviews import ReviewDraft, ReviewResult
+from helpdesk.review.redact import redact
 
 # Floors `--check` holds (agreed minimums; the figures measured are in README "Review engine").
 FLOORS: dict[str, dict[str, float]] = {
@@ -137,6 +136,8 @@ def evaluate_engine(name: str, issues: list[Issue], results: dict[str, ReviewRes
     ranks = rank_metrics(engine_rankings, issues)
     alarms, others = false_alarms(results, issues)
     report.figures.update(ranks)
+    ranking = rank_metrics(dict(harness.RANKINGS), issues)
+    report.figures.update({f"ranking_{key}": value for key, value in ranking.items()})
     report.figures["false_alarms"] = _ratio(alarms, others)
     report.figures["false_alarm_counts"] = alarms
     report.figures["non_duplicates"] = others
@@ -165,7 +166,8 @@ def evaluate_engine(name: str, issues: list[Issue], results: dict[str, ReviewRes
     report.lines.append(f"  category confidence bands: {calibration(confident)}")
     confusion = Counter((g, p) for g, p in labelled if g != p)
     report.lines.append(
-        "  category confusions (gold→predicted): " + (", ".join(f"{g}→{p} ×{n}" for (g, p), n in confusion.most_common(6)) or "none")
+        "  category confusions (gold→predicted): "
+        + (", ".join(f"{g}→{p} ×{n}" for (g, p), n in confusion.most_common(6)) or "none")
     )
 
     graded = [(issue.severity, results[issue.id].suggested_severity.value) for issue in issues if issue.severity]
@@ -197,6 +199,18 @@ def evaluate_engine(name: str, issues: list[Issue], results: dict[str, ReviewRes
     report.figures["leaks"] = leaks
     report.figures["ms_per_review"] = 1000 * seconds / max(1, len(issues))
     return report
+
+
+def summary(issues: list[Issue], results: dict[str, ReviewResult]) -> str:
+    """One line of the main figures (for the training script's cross-validation)."""
+    f = evaluate_engine("cv", issues, results, 0.0).figures
+    return (
+        f"ranking hit@1 {_f(f['ranking_hit@1'])} recall@3 {_f(f['ranking_recall@3'])} MRR {_f(f['ranking_mrr'])}; "
+        f"proposals hit@1 {_f(f['hit@1'])} recall@3 {_f(f['recall@3'])} MRR {_f(f['mrr'])} false alarms"
+        f" {_f(f['false_alarms'])} ({f['false_alarm_counts']}/{f['non_duplicates']}); category accuracy"
+        f" {_f(f['category_accuracy'])} macro-F1 {_f(f['category_macro_f1'])}; confidence >= 0.8: accuracy"
+        f" {_f(f['category_sure_accuracy'])} (n={f['category_sure_n']})"
+    )
 
 
 def baselines(issues: list[Issue], dev: list[Issue] | None) -> dict[str, dict[str, float | None]]:
@@ -266,7 +280,8 @@ def print_split(report: SplitReport, base: dict[str, dict[str, float | None]], e
           f"{f['non_duplicates']} without one, {f['category_n']} category-labelled, {f['severity_n']} severity-labelled\n")  # fmt: skip
     print("| duplicates | hit@1 | recall@3 | MRR | false alarms |\n|---|---:|---:|---:|---:|")
     alarms = f"{_f(f['false_alarms'])} ({f['false_alarm_counts']}/{f['non_duplicates']})"
-    print(f"| {engine_name} | {_f(f['hit@1'])} | {_f(f['recall@3'])} | {_f(f['mrr'])} | {alarms} |")
+    print(f"| {engine_name}: proposals | {_f(f['hit@1'])} | {_f(f['recall@3'])} | {_f(f['mrr'])} | {alarms} |")
+    print(f"| {engine_name}: ranking of every candidate | {_f(f['ranking_hit@1'])} | {_f(f['ranking_recall@3'])} | {_f(f['ranking_mrr'])} | (always ranks) |")  # fmt: skip
     for name in ("TF-IDF", "BM25"):
         b = base[name]
         print(f"| {name} (title + body) | {_f(b['hit@1'])} | {_f(b['recall@3'])} | {_f(b['mrr'])} | (always ranks) |")
