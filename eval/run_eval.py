@@ -24,6 +24,8 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
+import itertools
+
 import harness
 from harness import SEVERITIES, Issue
 
@@ -108,7 +110,7 @@ def calibration(predictions: list[tuple[float, bool]], bins: tuple[float, ...] =
         return "n/a"
     edges = (0.0, *bins, 1.01)
     parts, ece = [], 0.0
-    for low, high in zip(edges, edges[1:], strict=False):
+    for low, high in itertools.pairwise(edges):
         band = [(conf, ok) for conf, ok in predictions if low <= conf < high]
         if band:
             accuracy = sum(ok for _, ok in band) / len(band)
@@ -177,8 +179,12 @@ def evaluate_engine(name: str, issues: list[Issue], results: dict[str, ReviewRes
         sum(abs(SEVERITIES.index(g) - SEVERITIES.index(p)) <= 1 for g, p in graded), len(graded)
     )
 
-    vague = [results[i.id].quality.score for i in issues if any(harness.VAGUE_LABEL.search(l) for l in i.labels)]
-    complete = [results[i.id].quality.score for i in issues if any(harness.COMPLETE_LABEL.match(l) for l in i.labels)]
+    vague = [
+        results[i.id].quality.score for i in issues if any(harness.VAGUE_LABEL.search(label) for label in i.labels)
+    ]
+    complete = [
+        results[i.id].quality.score for i in issues if any(harness.COMPLETE_LABEL.match(label) for label in i.labels)
+    ]
     scores = [result.quality.score for result in results.values()]
     report.figures["quality_vague_mean"] = _ratio(sum(vague), len(vague))
     report.figures["quality_complete_mean"] = _ratio(sum(complete), len(complete))

@@ -181,8 +181,9 @@ def tfidf_rankings(issues: list[dict]) -> dict[str, list[str]]:
             if k == 0:
                 out[it["id"]] = []
             else:
-                n = k
-                idf = lambda term: math.log((1 + n) / (1 + df.get(term, 0))) + 1.0
+
+                def idf(term: str, n: int = k, df: Counter = df) -> float:
+                    return math.log((1 + n) / (1 + df.get(term, 0))) + 1.0
 
                 def vec(tf: Counter) -> dict[str, float]:
                     v = {w: (1.0 + math.log(c)) * idf(w) for w, c in tf.items()}
@@ -252,7 +253,10 @@ def duplicate_metrics(rankings: dict[str, list[str]], issues: list[dict], relaxe
             a_hits1 += h1
             a_rec3 += r3
             a_rr += r
-    div = lambda x, d: round(x / d, 4) if d else None
+
+    def div(x, d):
+        return round(x / d, 4) if d else None
+
     return {
         "n_queries": n,
         "n_answerable": n_ans,

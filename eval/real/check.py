@@ -132,8 +132,8 @@ SEVERITY_MAP = {
 
 def map_labels(labels: list[str]) -> tuple[str | None, str | None]:
     """Re-apply the mapping: a field is set only if the mapped labels agree on exactly one value."""
-    cats = {CATEGORY_MAP[l.lower()] for l in labels if l.lower() in CATEGORY_MAP}
-    sevs = {SEVERITY_MAP[l.lower()] for l in labels if l.lower() in SEVERITY_MAP}
+    cats = {CATEGORY_MAP[label.lower()] for label in labels if label.lower() in CATEGORY_MAP}
+    sevs = {SEVERITY_MAP[label.lower()] for label in labels if label.lower() in SEVERITY_MAP}
     return (cats.pop() if len(cats) == 1 else None), (sevs.pop() if len(sevs) == 1 else None)
 
 

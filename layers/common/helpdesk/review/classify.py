@@ -9,6 +9,7 @@ logistic regression, classes balanced, real reports and the synthetic set) and s
 predictions so that it means what it says.
 """
 
+import itertools
 import math
 import re
 import zlib
@@ -60,7 +61,7 @@ def features(subject: str | None, body: str) -> list[str]:
     for prefix, part in (("t", title), ("b", text)):
         terms = words(part)
         found += [f"{prefix}:{term}" for term in terms]
-        found += [f"{prefix}2:{a} {b}" for a, b in zip(terms, terms[1:], strict=False)]
+        found += [f"{prefix}2:{a} {b}" for a, b in itertools.pairwise(terms)]
         found += [f"{prefix}#{concept}" for concept, _, _ in concept_spans(part.lower())]
     found += [f"cue:{name}" for name, pattern in CUES if pattern.search(title if name == "title_question" else text)]
     problems = len(PROBLEM.findall(f"{title}\n{text}"))
