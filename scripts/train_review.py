@@ -25,6 +25,7 @@ import math
 import sys
 from array import array
 from collections import Counter
+from dataclasses import replace
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -39,8 +40,8 @@ from helpdesk.review.matching import FEATURES  # noqa: E402
 from helpdesk.review.similarity import InMemoryCandidateSource, analyse  # noqa: E402
 
 OUT = ROOT / "layers" / "common" / "helpdesk" / "review" / "model.json"
-TARGET_FALSE_ALARMS = 0.07  # of the training queries without a duplicate
-ALSO = 0.5  # once one is proposed, further candidates are listed from this share of `propose` on
+TARGET_FALSE_ALARMS = 0.10  # of the training queries without a duplicate
+ALSO = 0.1  # once one is proposed, further candidates are listed from this share of `propose` on
 L2 = 1.0
 RANK_L2 = 0.5
 FOLDS = 5
@@ -65,8 +66,9 @@ def base_model(issues: list[Issue], duplicates: shipped.DuplicateModel | None = 
 # ------------------------------------------------------------------------------------ duplicates
 
 
-def candidate_rows(issues: list[Issue]) -> list[tuple[str, list[float], int]]:
-    """(query id, features, label) for every candidate the index returns, on the reviewer's path."""
+def candidate_rows(issues: list[Issue]) -> list[tuple[str, list[float], int, int]]:
+    """(query id, features, label, the query's title terms) for every candidate the index returns,
+    on the reviewer's path."""
     from helpdesk.review.engine import score_candidates
 
     rows = []
@@ -74,10 +76,27 @@ def candidate_rows(issues: list[Issue]) -> list[tuple[str, list[float], int]]:
     for org, items in harness.by_org(issues).items():
         index = InMemoryCandidateSource()
         for issue in items:
+            terms = len(analyse(issue.title or None, issue.body or " ").title)
             for _, values, candidate in score_candidates(issue.title or None, issue.body or " ", org, index):
-                rows.append((issue.id, [values[name] for name in FEATURES], int(candidate.ticket_id == gold[issue.id])))
+                label = int(candidate.ticket_id == gold[issue.id])
+                rows.append((issue.id, [values[name] for name in FEATURES], label, terms))
             index.add(org, issue.id, issue.title or None, issue.body or " ")
     return rows
+
+
+def engine_chances(issues: list[Issue]) -> dict[str, list[float]]:
+    """Each query's candidates' probabilities, best first, as the engine computes them with the
+    installed model (the reviewer's path again)."""
+    from helpdesk.review.engine import score_candidates
+
+    out = {}
+    for org, items in harness.by_org(issues).items():
+        index = InMemoryCandidateSource()
+        for issue in items:
+            scored = score_candidates(issue.title or None, issue.body or " ", org, index)
+            out[issue.id] = [chance for chance, _, _ in scored]
+            index.add(org, issue.id, issue.title or None, issue.body or " ")
+    return out
 
 
 def fit_logistic(x: np.ndarray, y: np.ndarray, l2: float = L2, steps: int = 50) -> tuple[np.ndarray, float]:
@@ -170,8 +189,10 @@ def train_duplicates(issues: list[Issue]) -> shipped.DuplicateModel:
     TARGET_FALSE_ALARMS."""
     rows = candidate_rows(issues)
     by_query: dict[str, list[tuple[list[float], int]]] = {}
-    for query, values, label in rows:
+    title_terms: dict[str, int] = {}
+    for query, values, label, terms in rows:
         by_query.setdefault(query, []).append((values, label))
+        title_terms[query] = terms
     groups = []
     real = {issue.id for issue in issues if issue.split != "synthetic"}
     for query, items in by_query.items():
@@ -183,19 +204,20 @@ def train_duplicates(issues: list[Issue]) -> shipped.DuplicateModel:
     for issue in issues:
         items = by_query.get(issue.id, [])
         if items:
-            scores = [float(np.dot(values, w)) for values, _ in items]
-            best = int(np.argmax(scores))
-            tops.append(scores[best])
-            right.append(float(items[best][1]))
-    (a,), c = fit_logistic(np.array(tops)[:, None], np.array(right), l2=0.0)
-    weights = {name: round(float(a * value), 4) for name, value in zip(FEATURES, w, strict=True)}
-    bias = round(c, 4)
-    best_chance: dict[str, float] = {}
-    for query, values, _ in rows:
-        best_chance[query] = max(best_chance.get(query, 0.0), predict(weights, bias, values))
+            scores = sorted(((float(np.dot(values, w)), label) for values, label in items), reverse=True)
+            runner_up = scores[1][0] if len(scores) > 1 else 0.0
+            tops.append([scores[0][0], scores[0][0] - runner_up])
+            right.append(float(scores[0][1]))
+    (a, g), c = fit_logistic(np.array(tops), np.array(right), l2=0.0)
+    weights = {name: round(float(value), 4) for name, value in zip(FEATURES, w, strict=True)}
+    calibrated = shipped.DuplicateModel(
+        weights, round(c, 4), 2.0, 2.0, scale=round(float(a), 4), gap=round(float(g), 4)
+    )
+    shipped.install(replace(shipped.current(), duplicates=calibrated))
+    best_chance = {query: chances[0] for query, chances in engine_chances(issues).items() if chances}
     without = {issue.id for issue in issues} - harness.answerable(issues)
     propose = propose_threshold(best_chance, without)
-    return shipped.DuplicateModel(weights=weights, bias=bias, propose=propose, also=round(ALSO * propose, 4))
+    return replace(calibrated, propose=propose, also=round(ALSO * propose, 4))
 
 
 # ------------------------------------------------------------------------------------ cross-validation
@@ -361,6 +383,8 @@ def to_json(model: shipped.Model, issues: list[Issue]) -> str:
             "features": list(FEATURES),
             "weights": model.duplicates.weights,
             "bias": model.duplicates.bias,
+            "scale": model.duplicates.scale,
+            "gap": model.duplicates.gap,
             "propose": model.duplicates.propose,
             "also": model.duplicates.also,
         },

@@ -24,7 +24,7 @@ from helpdesk.domain.reviews import (
 from helpdesk.review import classify as classifier
 from helpdesk.review import model
 from helpdesk.review import vocabulary as vocab
-from helpdesk.review.matching import Query, features, probability
+from helpdesk.review.matching import Query, features, probabilities
 from helpdesk.review.redact import redact_report
 from helpdesk.review.similarity import Candidate, CandidateSource, analyse, document, evidence, keys_of, title_of
 from helpdesk.review.text import concept_spans, terms
@@ -441,7 +441,7 @@ def _checks(
             10,
             "When did this start (date, time and timezone), is it still happening, and did anything change just before?",
         )
-    if problem and not _VERSION.search(text):
+    if problem and category is Category.BUG and not _VERSION.search(text):
         yield (
             "no_version",
             "No version: which release of the software (and of Kubernetes, the OS) this happens with.",
@@ -492,13 +492,10 @@ def score_candidates(
     found = source.candidates(org_id, keys, DUPLICATE_CANDIDATES + 1)
     statistics = {"counts": getattr(found, "counts", None), "indexed": getattr(found, "indexed", 0)}
     query = Query(title_of(subject, body), analysis, keys, **statistics)
-    scored = []
-    for candidate in found:
-        if candidate.ticket_id == exclude_id:
-            continue
-        values = features(query, candidate)
-        if values is not None:
-            scored.append((probability(values, len(analysis.title)), values, candidate))
+    kept = [(values, candidate) for candidate in found if candidate.ticket_id != exclude_id
+            for values in [features(query, candidate)] if values is not None]  # fmt: skip
+    chances = probabilities([values for values, _ in kept], len(analysis.title))
+    scored = [(chance, values, candidate) for chance, (values, candidate) in zip(chances, kept, strict=True)]
     scored.sort(key=lambda item: (-item[0], _descending(item[2].ticket_id)))
     return scored[:DUPLICATE_CANDIDATES]
 

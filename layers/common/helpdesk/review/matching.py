@@ -121,15 +121,31 @@ def features(query: Query, candidate: Candidate) -> dict[str, float] | None:
     }
 
 
-SAME_TITLE = 0.9  # identical titles (of two telling terms or more): a duplicate, whatever the bodies say
+NEAR_IDENTICAL = 0.9  # identical titles (of two telling terms or more), or nearly the same text
+NEAR_IDENTICAL_TEXT = 0.8  # text cosine from which two tickets say the same thing
 
 
-def probability(values: Mapping[str, float], title_terms: int = 0) -> float:
-    """The learned probability that a candidate with these features is a duplicate. Identical titles
-    are too rare among the training pairs to be learned, and too strong a sign to be left out."""
+def score(values: Mapping[str, float]) -> float:
+    """The ranking score: the learned weighted sum of the features."""
+    weights = model.current().duplicates.weights
+    return sum(weights.get(name, 0.0) * value for name, value in values.items())
+
+
+def probabilities(candidates: list[Mapping[str, float]], title_terms: int = 0) -> list[float]:
+    """The learned probability that each candidate is the draft's original: from its ranking score and
+    how far it stands above the best other candidate (an org with ten similar reports of a common
+    symptom has no clear original; one that stands out is likely it). Identical titles and near-identical
+    texts are too rare among the training pairs to be learned (and the training data's unlinked copies
+    make them look like false alarms), and too strong a sign to be left out."""
     learned = model.current().duplicates
-    z = learned.bias + sum(learned.weights.get(name, 0.0) * value for name, value in values.items())
-    chance = 1.0 / (1.0 + math.exp(-max(-30.0, min(30.0, z))))
-    if values.get("same_title") and title_terms >= 2:
-        chance = max(chance, SAME_TITLE)
-    return chance
+    scores = [score(values) for values in candidates]
+    chances = []
+    for n, (values, mine) in enumerate(zip(candidates, scores, strict=True)):
+        others = max((s for m, s in enumerate(scores) if m != n), default=0.0)
+        z = learned.scale * mine + learned.gap * (mine - others) + learned.bias
+        chance = 1.0 / (1.0 + math.exp(-max(-30.0, min(30.0, z))))
+        same_title = values.get("same_title", 0.0) > 0 and title_terms >= 2
+        if same_title or values.get("text_cos", 0.0) >= NEAR_IDENTICAL_TEXT:
+            chance = max(chance, NEAR_IDENTICAL)
+        chances.append(chance)
+    return chances

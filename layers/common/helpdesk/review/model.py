@@ -25,10 +25,12 @@ PATH = Path(__file__).with_name("model.json")
 
 @dataclass(frozen=True)
 class DuplicateModel:
-    weights: dict[str, float]
-    bias: float
+    weights: dict[str, float]  # ranking: score = Σ weight × feature
+    bias: float  # calibration: probability = σ(scale × score + gap × (score − best other score) + bias)
     propose: float  # the best candidate's probability must reach this for any proposal
     also: float  # further candidates are listed from this probability on
+    scale: float = 1.0
+    gap: float = 0.0
 
 
 @dataclass(frozen=True)
@@ -85,6 +87,8 @@ def from_json(data: dict) -> Model:
             bias=float(dup["bias"]),
             propose=float(dup["propose"]),
             also=float(dup["also"]),
+            scale=float(dup.get("scale", 1.0)),
+            gap=float(dup.get("gap", 0.0)),
         ),
         category=category,
         meta=dict(data.get("meta", {})),
