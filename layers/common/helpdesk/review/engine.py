@@ -29,7 +29,7 @@ from helpdesk.review.redact import redact_report
 from helpdesk.review.similarity import Candidate, CandidateSource, analyse, document, evidence, keys_of, title_of
 from helpdesk.review.text import concept_spans, terms
 
-ENGINE = "builtin-1"
+ENGINE = "builtin-2"
 DUPLICATE_CANDIDATES = 40  # tickets fetched from the index and scored
 MAX_DUPLICATES = 5
 MIN_WORDS, MIN_CHARS = 20, 100  # below either, a description is too short to act on
