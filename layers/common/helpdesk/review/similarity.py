@@ -78,7 +78,7 @@ def words(text: str) -> list[str]:
     return out
 
 
-def _concepts(text: str) -> list[str]:
+def _concept_terms(text: str) -> list[str]:
     """Paraphrase classes (`#oom` for OOMKilled, out of memory, exit code 137) as extra terms."""
     return [f"#{concept}" for concept, _, _ in concept_spans(text.lower())]
 
@@ -158,8 +158,8 @@ def analyse(subject: str | None, body: str) -> Analysis:
     if not (subject and subject.strip()):
         body = body.lstrip().partition("\n")[2]  # its first line is its title
     text = redact(body[:MAX_TEXT])
-    title_terms = tuple(dict.fromkeys([*words(title), *_concepts(title)]))
-    counts = Counter([*words(text), *_concepts(text)])
+    title_terms = tuple(dict.fromkeys([*words(title), *_concept_terms(title)]))
+    counts = Counter([*words(text), *_concept_terms(text)])
     for term in title_terms:
         counts[term] += 1
     return Analysis(
@@ -421,10 +421,10 @@ def score_postings(
     size = max(total or 0, max(posted.values(), default=0))
     rarity = {key: key_rarity(posted[key], size) for key in order}
     whole = sum(rarity.values()) or 1.0
-    score: Counter[str] = Counter()
+    score: dict[str, float] = {}
     for key in order:
         for ticket_id in lists.get(key, ()):
-            score[ticket_id] += rarity[key]
+            score[ticket_id] = score.get(ticket_id, 0.0) + rarity[key]
     return {ticket_id: value / whole for ticket_id, value in score.items()}
 
 
