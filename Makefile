@@ -95,7 +95,7 @@ openapi: install ## openapi.json, generated from the functions' route declaratio
 	$(PY) scripts/client_vocabulary.py > clients/cli/tickets_cli/vocabulary.py
 	$(PY) scripts/event_schemas.py schemas/events
 
-eval: install ## accuracy of the built-in review engine on eval/tickets.jsonl
+eval: install ## the review engines on real issue reports (dev, test) and the synthetic set, beside TF-IDF, BM25 and majority baselines
 	$(PY) eval/run_eval.py
 
 deploy: build web ## sam deploy --guided, then the web app: config.json from the stack's outputs, web/dist to its bucket

@@ -104,6 +104,7 @@ def _api_functions() -> dict[str, str]:
         logical_id: res["Properties"]["CodeUri"].rstrip("/")
         for logical_id, res in template.resources("AWS::Serverless::Function").items()
         if any(e["Type"] == "HttpApi" for e in res["Properties"].get("Events", {}).values())
+        or logical_id == "ReviewTicketFunction"
     }
 
 
@@ -321,6 +322,116 @@ def review_latency(calls: dict[str, int], rounds: int = 15) -> dict[str, float]:
     return results
 
 
+def seed_index(org: str, count: int, seed: int) -> float:
+    """`count` indexed tickets of `org` as the reviewer leaves them, and nothing else the review does not
+    read: each ticket item with its signature and snippet, the posting lists (capped, with their counts)
+    and the org's count. Returns the seconds it took."""
+    import boto3
+
+    from helpdesk.review.similarity import index_entry
+    from helpdesk.store import core as repository
+    from helpdesk.store import duplicates as duplicate_index
+
+    started = time.perf_counter()
+    client = boto3.client("dynamodb", region_name="eu-west-1")
+    ids: dict[str, list[str]] = {}
+    counts: dict[str, int] = {}
+    items: list[dict] = []
+    entries: dict[tuple[str, str], object] = {}
+    for n, (subject, body) in enumerate(_texts(count, seed)):
+        ticket_id = f"01{org[:4].upper()}{n:020d}"
+        entry = entries.get((subject, body)) or index_entry(subject, body)
+        entries[(subject, body)] = entry
+        items.append({
+            **repository.ticket_key(ticket_id), "id": {"S": ticket_id}, "org_id": {"S": org},
+            "subject": {"S": subject}, "status": {"S": "open"},
+            "dup_signature": {"S": entry.signature}, "dup_snippet": {"S": entry.snippet},  # type: ignore[attr-defined]
+        })  # fmt: skip
+        for key in entry.keys:  # type: ignore[attr-defined]
+            counts[key] = counts.get(key, 0) + 1
+            posted = ids.setdefault(key, [])
+            if len(posted) < duplicate_index.MAX_POSTINGS:
+                posted.append(ticket_id)
+    for key, posted in ids.items():
+        items.append(
+            {**duplicate_index.postings_key(org, key), "ticket_ids": {"SS": posted}, "n": {"N": str(counts[key])}}
+        )
+    items.append({**duplicate_index.postings_key(org, duplicate_index.COUNT_KEY), "n": {"N": str(count)}})
+    for start in range(0, len(items), 25):
+        client.batch_write_item(
+            RequestItems={repository.TABLE: [{"PutRequest": {"Item": i}} for i in items[start : start + 25]]}
+        )
+    return time.perf_counter() - started
+
+
+def review_latency_at_scale(sizes: tuple[int, ...] = (100, 100_000), rounds: int = 31) -> dict[int, dict[str, float]]:
+    """Median and p90 of one review of a new ticket against an org of each size: the built-in engine
+    with the table's candidate source (the duplicate index's two BatchGetItems), in-process moto.
+    The drafts are new texts recombined from the synthetic set's sentences, as the seeded tickets."""
+    from helpdesk.domain.reviews import ReviewDraft
+    from helpdesk.review import engine
+    from helpdesk.review.candidates import TableCandidateSource
+
+    results: dict[int, dict[str, float]] = {}
+    source = TableCandidateSource()
+    drafts = [ReviewDraft(subject=subject, body=body) for subject, body in _texts(rounds + 1, seed=99)]
+    for size in sizes:
+        org = f"org{size}"
+        seconds = seed_index(org, size, seed=size)
+        engine.review(drafts[0], org, source)  # warm: the model, the regular expressions
+        samples, proposed = [], 0
+        for draft in drafts[1:]:
+            started = time.perf_counter()
+            result = engine.review(draft, org, source)
+            samples.append(time.perf_counter() - started)
+            proposed += bool(result.duplicates)
+        samples.sort()
+        results[size] = {
+            "p50": statistics.median(samples),
+            "p90": samples[int(0.9 * len(samples))],
+            "seed_s": seconds,
+            "proposed": proposed / len(samples),
+        }
+    return results
+
+
+REVIEWER_FIRST_REVIEW = """
+from helpdesk.domain.reviews import ReviewDraft
+from helpdesk.review import engine
+from helpdesk.review.similarity import InMemoryCandidateSource
+engine.review(ReviewDraft(subject="checkout pods OOMKilled", body="Since 10:00 UTC the checkout pods restart with exit code 137."), "acme", InMemoryCandidateSource())
+"""
+
+
+def reviewer_cold_start(targets: dict[str, Target]) -> dict[str, dict[str, float]]:
+    """The reviewer's cold start, for each revision built: importing its handler, and importing it and
+    reviewing one draft (what the first job of a new instance pays: the model file, compiled patterns).
+    Median of ROUNDS fresh python3.13 processes, and instructions (callgrind) when valgrind is there."""
+    runtime = BUILD / "runtime"
+    out: dict[str, dict[str, float]] = {}
+    for name, target in targets.items():
+        if not name.endswith("ReviewTicketFunction"):
+            continue
+        path = [str(target.code), *([str(target.layer)] if target.layer else []), str(runtime)]
+        for label, extra in (("import", ""), ("import + first review", REVIEWER_FIRST_REVIEW)):
+            code = f"import sys; sys.path[:0] = {path!r}; import app\n{extra}"
+            env = _lambda_environment(target.function)
+            samples = []
+            for _ in range(ROUNDS):
+                started = time.perf_counter()
+                subprocess.run([PYTHON313, "-I", "-S", "-c", code], check=True, env=env)
+                samples.append(time.perf_counter() - started)
+            row = {"wall": statistics.median(samples)}
+            if shutil.which("valgrind"):
+                result = subprocess.run(
+                    ["valgrind", "--tool=callgrind", "--callgrind-out-file=/dev/null", PYTHON313, "-I", "-S", "-c", code],
+                    env={**env, "PYTHONHASHSEED": "0"}, capture_output=True, text=True, check=True,
+                )  # fmt: skip
+                row["instructions"] = int(result.stderr.split("Collected :")[1].split()[0])
+            out[f"{name} ({label})"] = row
+    return out
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--baseline", metavar="REV", help="also measure the cold starts of this git revision")
@@ -328,11 +439,20 @@ def main() -> None:
     parser.add_argument(
         "--instructions", action="store_true", help="also count the instructions of each import (valgrind)"
     )
+    parser.add_argument(
+        "--reviewer",
+        action="store_true",
+        help="only the reviewer: its cold start (import, and import + first review; with --baseline, both"
+        " revisions) and review latency in an org of 100 vs 100,000 tickets",
+    )
     args = parser.parse_args()
     sys.path[:0] = [str(ROOT / "layers/common"), str(ROOT)]
     print(f"# Helpdesk bench ({time.strftime('%Y-%m-%d %H:%M')}, python3.13 = {PYTHON313})\n")
 
     targets = build_artifacts(args.baseline)
+    if args.reviewer:
+        print_reviewer(targets, args.baseline)
+        return
     medians = cold_starts(targets)
     floor = medians["floor"]
     print(f"## Cold start: import of the handler module, median of {ROUNDS} fresh processes\n")
@@ -393,6 +513,30 @@ def main() -> None:
         print(f"\nratio 20,000 / 100: {review['big-org'] / review['small-org']:.2f}")
     finally:
         mock.stop()
+
+
+def print_reviewer(targets: dict[str, Target], baseline: str | None) -> None:
+    medians = cold_starts({name: t for name, t in targets.items() if name == "floor"})
+    rows = reviewer_cold_start(targets)
+    print(f"## Reviewer cold start, median of {ROUNDS} fresh processes (floor: {medians['floor'] * 1000:.0f} ms)\n")
+    print("| target | wall ms | × floor | instructions |\n|---|---:|---:|---:|")
+    for name, row in rows.items():
+        shown = name.replace("base:", f"{baseline}: ") if baseline else name
+        instructions = f"{row['instructions']:,.0f}" if "instructions" in row else "n/a"
+        print(f"| {shown} | {row['wall'] * 1000:.0f} | {row['wall'] / medians['floor']:.2f} | {instructions} |")
+    mock, _ = _in_process_aws()
+    try:
+        latency = review_latency_at_scale()
+    finally:
+        mock.stop()
+    print("\n## Review latency as the org grows (built-in engine + the table's candidate source, in-process moto)\n")
+    print("| org | p50 ms | p90 ms | reviews that proposed a duplicate | seeded in |\n|---|---:|---:|---:|---:|")
+    for size, row in latency.items():
+        print(
+            f"| {size:,} tickets | {row['p50'] * 1000:.1f} | {row['p90'] * 1000:.1f} | {row['proposed']:.0%} | {row['seed_s']:.0f} s |"
+        )
+    small, big = min(latency), max(latency)
+    print(f"\nratio p50 {big:,} / {small:,}: {latency[big]['p50'] / latency[small]['p50']:.2f} (target ≤ 2)")
 
 
 if __name__ == "__main__":

@@ -31,6 +31,7 @@ Classification baseline (majority_class_accuracy): accuracy of always predicting
 the most frequent non-null value of `field` (optionally learned on another set,
 e.g. dev -> test).
 """
+
 from __future__ import annotations
 
 import json
@@ -43,13 +44,99 @@ from collections import Counter, defaultdict
 HERE = os.path.dirname(os.path.abspath(__file__))
 DEFAULT_PATH = os.path.join(HERE, "issues.jsonl")
 
-STOP = set("""
-a an and are as at be been but by can could did do does doing for from had has have
-how i if in into is it its me my no not of on or our so such than that the their them
-then there these they this those to too was we were what when where which while who
-why will with would you your yes also just any all some only out up use used using get
-got want like need please thanks thank hi hello
-""".split())
+STOP = set(
+    [
+        "a",
+        "an",
+        "and",
+        "are",
+        "as",
+        "at",
+        "be",
+        "been",
+        "but",
+        "by",
+        "can",
+        "could",
+        "did",
+        "do",
+        "does",
+        "doing",
+        "for",
+        "from",
+        "had",
+        "has",
+        "have",
+        "how",
+        "i",
+        "if",
+        "in",
+        "into",
+        "is",
+        "it",
+        "its",
+        "me",
+        "my",
+        "no",
+        "not",
+        "of",
+        "on",
+        "or",
+        "our",
+        "so",
+        "such",
+        "than",
+        "that",
+        "the",
+        "their",
+        "them",
+        "then",
+        "there",
+        "these",
+        "they",
+        "this",
+        "those",
+        "to",
+        "too",
+        "was",
+        "we",
+        "were",
+        "what",
+        "when",
+        "where",
+        "which",
+        "while",
+        "who",
+        "why",
+        "will",
+        "with",
+        "would",
+        "you",
+        "your",
+        "yes",
+        "also",
+        "just",
+        "any",
+        "all",
+        "some",
+        "only",
+        "out",
+        "up",
+        "use",
+        "used",
+        "using",
+        "get",
+        "got",
+        "want",
+        "like",
+        "need",
+        "please",
+        "thanks",
+        "thank",
+        "hi",
+        "hello",
+    ]
+)
 TOKEN = re.compile(r"[a-z0-9_]+")
 
 
@@ -94,8 +181,9 @@ def tfidf_rankings(issues: list[dict]) -> dict[str, list[str]]:
             if k == 0:
                 out[it["id"]] = []
             else:
-                n = k
-                idf = lambda term: math.log((1 + n) / (1 + df.get(term, 0))) + 1.0
+
+                def idf(term: str, n: int = k, df: Counter = df) -> float:
+                    return math.log((1 + n) / (1 + df.get(term, 0))) + 1.0
 
                 def vec(tf: Counter) -> dict[str, float]:
                     v = {w: (1.0 + math.log(c)) * idf(w) for w, c in tf.items()}
@@ -157,15 +245,27 @@ def duplicate_metrics(rankings: dict[str, list[str]], issues: list[dict], relaxe
         h1 = 1.0 if rank == 1 else 0.0
         r3 = 1.0 if rank is not None and rank <= 3 else 0.0
         r = 1.0 / rank if rank else 0.0
-        hits1 += h1; rec3 += r3; rr += r
+        hits1 += h1
+        rec3 += r3
+        rr += r
         if answerable:
             n_ans += 1
-            a_hits1 += h1; a_rec3 += r3; a_rr += r
-    div = lambda x, d: round(x / d, 4) if d else None
+            a_hits1 += h1
+            a_rec3 += r3
+            a_rr += r
+
+    def div(x, d):
+        return round(x / d, 4) if d else None
+
     return {
-        "n_queries": n, "n_answerable": n_ans, "n_unanswerable": n - n_ans,
-        "hit@1": div(hits1, n), "recall@3": div(rec3, n), "mrr": div(rr, n),
-        "hit@1_answerable": div(a_hits1, n_ans), "recall@3_answerable": div(a_rec3, n_ans),
+        "n_queries": n,
+        "n_answerable": n_ans,
+        "n_unanswerable": n - n_ans,
+        "hit@1": div(hits1, n),
+        "recall@3": div(rec3, n),
+        "mrr": div(rr, n),
+        "hit@1_answerable": div(a_hits1, n_ans),
+        "recall@3_answerable": div(a_rec3, n_ans),
         "mrr_answerable": div(a_rr, n_ans),
     }
 
@@ -194,26 +294,34 @@ def main(path: str = DEFAULT_PATH) -> dict:
     results: dict = {}
     print(f"eval/real baselines on {os.path.relpath(path)} ({len(issues)} issues)\n")
     print("Duplicate detection (candidates = earlier issues of the same project; strict gold = duplicate_of)")
-    print(f"{'split':5} {'ranker':6} {'queries':>7} {'answ.':>5} {'hit@1':>6} {'rec@3':>6} {'MRR':>6} "
-          f"| {'hit@1*':>6} {'rec@3*':>6} {'MRR*':>6} | {'relaxed hit@1':>13}")
+    print(
+        f"{'split':5} {'ranker':6} {'queries':>7} {'answ.':>5} {'hit@1':>6} {'rec@3':>6} {'MRR':>6} "
+        f"| {'hit@1*':>6} {'rec@3*':>6} {'MRR*':>6} | {'relaxed hit@1':>13}"
+    )
     for s, its in splits.items():
         for name, rk in rankers.items():
             m = duplicate_metrics(rk, its)
             mr = duplicate_metrics(rk, its, relaxed=True)
             results[(s, name)] = {"strict": m, "relaxed": mr}
-            print(f"{s:5} {name:6} {m['n_queries']:>7} {m['n_answerable']:>5} {_fmt(m['hit@1']):>6} "
-                  f"{_fmt(m['recall@3']):>6} {_fmt(m['mrr']):>6} | {_fmt(m['hit@1_answerable']):>6} "
-                  f"{_fmt(m['recall@3_answerable']):>6} {_fmt(m['mrr_answerable']):>6} | {_fmt(mr['hit@1']):>13}")
+            print(
+                f"{s:5} {name:6} {m['n_queries']:>7} {m['n_answerable']:>5} {_fmt(m['hit@1']):>6} "
+                f"{_fmt(m['recall@3']):>6} {_fmt(m['mrr']):>6} | {_fmt(m['hit@1_answerable']):>6} "
+                f"{_fmt(m['recall@3_answerable']):>6} {_fmt(m['mrr_answerable']):>6} | {_fmt(mr['hit@1']):>13}"
+            )
     print("  (* = restricted to answerable queries, i.e. the original was filed before the duplicate)\n")
     print("Majority-class baseline (category / severity; non-null labels only)")
-    print(f"{'split':5} {'field':9} {'n':>4} {'majority (own split)':>22} {'acc':>6} | {'majority from dev':>18} {'acc':>6}")
+    print(
+        f"{'split':5} {'field':9} {'n':>4} {'majority (own split)':>22} {'acc':>6} | {'majority from dev':>18} {'acc':>6}"
+    )
     for s, its in splits.items():
         for field in ("category", "severity"):
             own = majority_class_accuracy(its, field)
             fromdev = majority_class_accuracy(its, field, train_issues=splits["dev"])
             results[(s, field)] = {"own": own, "from_dev": fromdev}
-            print(f"{s:5} {field:9} {own['n']:>4} {str(own['majority']):>22} {_fmt(own['accuracy']):>6} | "
-                  f"{str(fromdev['majority']):>18} {_fmt(fromdev['accuracy']):>6}")
+            print(
+                f"{s:5} {field:9} {own['n']:>4} {own['majority']!s:>22} {_fmt(own['accuracy']):>6} | "
+                f"{fromdev['majority']!s:>18} {_fmt(fromdev['accuracy']):>6}"
+            )
     return results
 
 

@@ -18,6 +18,7 @@ issues, test split: >= 35 pairs, >= 3 projects, >= 100 labelled issues; dev spli
 hard negatives in both splits,
 pairs and labelled issues in both splits, dev share of issues 55-60 %.
 """
+
 from __future__ import annotations
 
 import json
@@ -30,52 +31,109 @@ PATH = os.path.join(HERE, "issues.jsonl")
 
 CATEGORIES = {"technical", "bug", "feature_request", "account", "billing", "general", "other"}
 SEVERITIES = {"low", "medium", "high", "critical"}
-FORBIDDEN_ORGS = {"kubernetes", "kubernetes-sigs", "kubernetes-client", "kubernetes-retired", "helm",
-                  "prometheus", "grafana", "k3s-io", "volcano-sh"}
-FORBIDDEN_REPOS = {"argoproj/argo-cd", "rancher/k3s", "aws/karpenter", "aws/karpenter-provider-aws",
-                   "hashicorp/terraform-provider-aws"}
+FORBIDDEN_ORGS = {
+    "kubernetes",
+    "kubernetes-sigs",
+    "kubernetes-client",
+    "kubernetes-retired",
+    "helm",
+    "prometheus",
+    "grafana",
+    "k3s-io",
+    "volcano-sh",
+}
+FORBIDDEN_REPOS = {
+    "argoproj/argo-cd",
+    "rancher/k3s",
+    "aws/karpenter",
+    "aws/karpenter-provider-aws",
+    "hashicorp/terraform-provider-aws",
+}
 FORBIDDEN_NAME_PARTS = {"karpenter", "k3s", "volcano", "terraform-provider-aws"}
 
 # Raw label (lower-cased, exact match) -> category.  Same table as README.md.
 CATEGORY_MAP = {
     # bug
-    "bug": "bug", "kind/bug": "bug", "type: bug": "bug", "type/bug": "bug", "1. bug": "bug",
-    "kind/bug/confirmed": "bug", "kind/bug/possible": "bug", "kind/regression": "bug",
-    "regression": "bug", "kind/crash": "bug", "kind/flake": "bug",
+    "bug": "bug",
+    "kind/bug": "bug",
+    "type: bug": "bug",
+    "type/bug": "bug",
+    "1. bug": "bug",
+    "kind/bug/confirmed": "bug",
+    "kind/bug/possible": "bug",
+    "kind/regression": "bug",
+    "regression": "bug",
+    "kind/crash": "bug",
+    "kind/flake": "bug",
     # feature_request
-    "kind/feature": "feature_request", "kind/enhancement": "feature_request", "enhancement": "feature_request",
-    "feature request": "feature_request", "type: feature": "feature_request", "type/feature": "feature_request",
-    "kind/proposal": "feature_request", "feature": "feature_request", "type: enhancement": "feature_request",
-    "kind/feature-request": "feature_request", "kind/requirement": "feature_request",
-    "type/enhancement": "feature_request", "type/feature-request": "feature_request",
+    "kind/feature": "feature_request",
+    "kind/enhancement": "feature_request",
+    "enhancement": "feature_request",
+    "feature request": "feature_request",
+    "type: feature": "feature_request",
+    "type/feature": "feature_request",
+    "kind/proposal": "feature_request",
+    "feature": "feature_request",
+    "type: enhancement": "feature_request",
+    "kind/feature-request": "feature_request",
+    "kind/requirement": "feature_request",
+    "type/enhancement": "feature_request",
+    "type/feature-request": "feature_request",
     "2. enhancement": "feature_request",
     # technical (user asks how to do / configure something)
-    "kind/question": "technical", "question": "technical", "kind/support": "technical",
-    "triage/support": "technical", "type: question": "technical", "support": "technical",
-    "type/question": "technical", "📬 kind/question": "technical",
+    "kind/question": "technical",
+    "question": "technical",
+    "kind/support": "technical",
+    "triage/support": "technical",
+    "type: question": "technical",
+    "support": "technical",
+    "type/question": "technical",
+    "📬 kind/question": "technical",
     # general (documentation)
-    "kind/docs": "general", "type/docs": "general", "area/documentation": "general",
-    "kind/documentation": "general", "documentation": "general", "docs": "general",
-    "area/docs": "general", "type: documentation": "general",
+    "kind/docs": "general",
+    "type/docs": "general",
+    "area/documentation": "general",
+    "kind/documentation": "general",
+    "documentation": "general",
+    "docs": "general",
+    "area/docs": "general",
+    "type: documentation": "general",
 }
 # Raw label (lower-cased, exact match) -> severity.  Same table as README.md.
 SEVERITY_MAP = {
-    "priority/p0": "critical", "p0": "critical", "priority/critical-urgent": "critical",
-    "priority/critical": "critical", "severity/critical": "critical", "priority/release-blocker": "critical",
-    "release-blocker": "critical", "priority/0": "critical",
-    "priority/p1": "high", "p1": "high", "priority/important-soon": "high", "priority/high": "high",
-    "severity/high": "high", "priority/1": "high",
-    "priority/p2": "medium", "p2": "medium", "priority/important-longterm": "medium",
-    "priority/medium": "medium", "severity/medium": "medium", "priority/2": "medium",
-    "priority/p3": "low", "p3": "low", "priority/backlog": "low", "priority/low": "low",
-    "severity/low": "low", "priority/3": "low",
+    "priority/p0": "critical",
+    "p0": "critical",
+    "priority/critical-urgent": "critical",
+    "priority/critical": "critical",
+    "severity/critical": "critical",
+    "priority/release-blocker": "critical",
+    "release-blocker": "critical",
+    "priority/0": "critical",
+    "priority/p1": "high",
+    "p1": "high",
+    "priority/important-soon": "high",
+    "priority/high": "high",
+    "severity/high": "high",
+    "priority/1": "high",
+    "priority/p2": "medium",
+    "p2": "medium",
+    "priority/important-longterm": "medium",
+    "priority/medium": "medium",
+    "severity/medium": "medium",
+    "priority/2": "medium",
+    "priority/p3": "low",
+    "p3": "low",
+    "priority/backlog": "low",
+    "priority/low": "low",
+    "severity/low": "low",
+    "priority/3": "low",
 }
 
 
 def map_labels(labels: list[str]) -> tuple[str | None, str | None]:
     """Re-apply the mapping: a field is set only if the mapped labels agree on exactly one value."""
-    cats = {CATEGORY_MAP[l.lower()] for l in labels if l.lower() in CATEGORY_MAP}
-    sevs = {SEVERITY_MAP[l.lower()] for l in labels if l.lower() in SEVERITY_MAP}
+    cats = {CATEGORY_MAP[label.lower()] for label in labels if label.lower() in CATEGORY_MAP}
+    sevs = {SEVERITY_MAP[label.lower()] for label in labels if label.lower() in SEVERITY_MAP}
     return (cats.pop() if len(cats) == 1 else None), (sevs.pop() if len(sevs) == 1 else None)
 
 
@@ -88,8 +146,22 @@ def check_integrity(issues: list[dict]) -> None:
     ids = [x["id"] for x in issues]
     assert len(ids) == len(set(ids)), "duplicate ids: %s" % [i for i, c in Counter(ids).items() if c > 1]
     by_id = {x["id"]: x for x in issues}
-    required = {"id", "project", "url", "title", "body", "labels", "category", "severity", "duplicate_of",
-                "duplicate_quote", "hard_negative_of", "split", "license", "created_at"}
+    required = {
+        "id",
+        "project",
+        "url",
+        "title",
+        "body",
+        "labels",
+        "category",
+        "severity",
+        "duplicate_of",
+        "duplicate_quote",
+        "hard_negative_of",
+        "split",
+        "license",
+        "created_at",
+    }
     project_split: dict[str, set] = defaultdict(set)
     keys = []
     for x in issues:
@@ -162,8 +234,11 @@ def check_targets(st: dict) -> list[str]:
         ("test labelled issues >= 100", t["category"] >= 100, t["category"]),
         ("duplicate pairs in both splits", d["pairs"] > 0 and t["pairs"] > 0, (d["pairs"], t["pairs"])),
         ("labelled issues in both splits", d["category"] > 0 and t["category"] > 0, (d["category"], t["category"])),
-        ("hard negatives in both splits", d["hard_negatives"] > 0 and t["hard_negatives"] > 0,
-         (d["hard_negatives"], t["hard_negatives"])),
+        (
+            "hard negatives in both splits",
+            d["hard_negatives"] > 0 and t["hard_negatives"] > 0,
+            (d["hard_negatives"], t["hard_negatives"]),
+        ),
         ("dev share of issues 55-60 % (roughly)", 0.545 <= dev_share <= 0.605, f"{dev_share:.1%}"),
     ]
     shortfalls = []

@@ -7,10 +7,11 @@ import sys
 from pathlib import Path
 
 from helpdesk.review.similarity import (
-    KEY_TERMS,
+    MAX_KEYS,
     InMemoryCandidateSource,
     document,
     evidence,
+    fingerprints,
     index_entry,
     index_keys,
     rank_postings,
@@ -32,7 +33,7 @@ def test_index_keys_are_bounded_and_distinct() -> None:
     long_text = NODES + " ".join(f"word{n} term{n} thing{n}" for n in range(2_000))
     for text in (NODES, INVOICE, long_text):
         keys = index_keys(text)
-        assert 1 <= len(keys) <= KEY_TERMS * (KEY_TERMS - 1) // 2 == 21
+        assert 1 <= len(keys) <= MAX_KEYS == 32
         assert len(set(keys)) == len(keys)
         assert all(len(key) <= 16 for key in keys)
 
@@ -110,13 +111,45 @@ def test_evidence_is_empty_for_unrelated_texts() -> None:
     assert evidence(INVOICE, NODES) == []
 
 
-def test_postings_rank_shared_telling_keys_first_then_newest() -> None:
+def test_postings_rank_the_keys_rare_in_the_org_first_then_newest() -> None:
     keys = ["k1", "k2", "k3"]
-    postings = {"k3": ["newer"], "k1": ["old", "new"], "k2": ["old"]}  # in any order, as BatchGetItem returns them
-    assert rank_postings(postings, limit=10, keys=keys) == ["old", "new", "newer"]
+    postings = {
+        "k3": ["newer"],
+        "k1": ["old", "new", "x", "y"],
+        "k2": ["old"],
+    }  # in any order, as BatchGetItem returns them
+    # old shares a common key and a rare one, newer a rare one, new only the common one
+    assert rank_postings(postings, limit=10, keys=keys, total=10) == ["old", "newer", "y", "x", "new"]
     assert rank_postings({"k3": ["a", "b"]}, limit=1, keys=keys) == ["b"]
-    # without the draft's key order, every shared key counts the same
-    assert rank_postings({"k1": ["a"], "k2": ["a", "b"], "k3": ["b", "c"]}, limit=2) == ["b", "a"]
+    # a key's count past the posting cap makes it common, whatever its list holds
+    counts = {"k1": 4, "k2": 1, "k3": 900}
+    assert rank_postings(postings, limit=2, keys=keys, total=1000, counts=counts)[:2] == ["old", "y"]
+
+
+def test_a_single_rare_title_term_is_enough_to_find_a_ticket() -> None:
+    source = InMemoryCandidateSource()
+    source.add("acme", "01A", "hyperkit eats the CPU", "Since the update the fan never stops.")
+    for n in range(30):
+        source.add("acme", f"01B{n:02d}", f"Question {n} about invoices", f"Our invoice number {n} is wrong.")
+    found = source.candidates("acme", index_keys("hyperkit\n\nWhy is it so slow?"), limit=5)
+    assert [c.ticket_id for c in found][:1] == ["01A"]
+
+
+def test_the_same_error_line_gives_the_same_fingerprint_whatever_varies() -> None:
+    one = '2024-05-14T06:02:11Z level=error msg="failed to mount /var/lib/kubelet/pods/3f2a/volumes: timeout 30s"'
+    two = '2025-01-02T11:00:59Z level=error msg="failed to mount /var/lib/kubelet/pods/98cd/volumes: timeout 45s"'
+    other = '2024-05-14T06:02:11Z level=error msg="certificate has expired or is not yet valid"'
+    assert fingerprints(one) == fingerprints(two) != []
+    assert fingerprints(one) != fingerprints(other)
+
+
+def test_the_posting_cap_bounds_a_list_but_the_count_goes_on() -> None:
+    source = InMemoryCandidateSource(cap=3)
+    for n in range(5):
+        source.add("acme", f"0{n}", "Traefik returns 404", f"Route {n} is not found.")
+    found = source.candidates("acme", index_keys("Traefik returns 404"), limit=10)
+    assert len(found) == 3 and found.indexed == 5
+    assert max(found.counts.values()) == 5
 
 
 def test_the_in_memory_source_is_scoped_by_org_and_reads_only_the_keys() -> None:
@@ -125,6 +158,7 @@ def test_the_in_memory_source_is_scoped_by_org_and_reads_only_the_keys() -> None
     source.add("acme", "01B", "VAT", INVOICE)
     source.add("globex", "01C", "Nodes NotReady", NODES)
     found = source.candidates("acme", index_keys(NODES_PARAPHRASE), limit=10)
-    assert [c.ticket_id for c in found] == ["01A"]
+    assert [c.ticket_id for c in found][:1] == ["01A"]
+    assert "01C" not in {c.ticket_id for c in found}
     source.set_status("acme", "01A", "closed")
     assert source.candidates("acme", index_keys(NODES), limit=10)[0].status == "closed"

@@ -179,7 +179,8 @@ def postings_of(ticket_id: str) -> set[str]:
     return {
         item["pk"]["S"].removeprefix("DUPIDX#acme#")
         for item in items
-        if ticket_id in item["ticket_ids"]["SS"] and item["sk"] == duplicate_index.postings_key("acme", "x")["sk"]
+        if ticket_id in item.get("ticket_ids", {}).get("SS", [])
+        and item["sk"] == duplicate_index.postings_key("acme", "x")["sk"]
     }
 
 

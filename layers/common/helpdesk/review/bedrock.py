@@ -23,7 +23,7 @@ from helpdesk.domain.reviews import MAX_QUESTIONS, SUMMARY_CHARS, Quality, Quali
 from helpdesk.observability import MetricUnit, logger, metrics
 from helpdesk.review import engine
 from helpdesk.review.redact import redact, redact_report
-from helpdesk.review.similarity import CandidateSource, document
+from helpdesk.review.similarity import CandidateSource
 from helpdesk.settings import settings
 
 TOOL = "record_review"
@@ -285,5 +285,5 @@ def review(draft: ReviewDraft, org_id: str, source: CandidateSource, exclude_id:
         severity_confidence=round(assessed.severity_confidence, 2),
         quality=_quality(assessed.quality, secrets),
         questions=[redact(question) for question in assessed.questions],
-        duplicates=engine.find_duplicates(document(subject, body), org_id, source, exclude_id),
+        duplicates=engine.find_duplicates(subject, body, org_id, source, exclude_id),
     )

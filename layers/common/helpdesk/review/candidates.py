@@ -1,7 +1,7 @@
 """Duplicate candidates from the table's duplicate index (helpdesk.store.duplicates): a review reads
 its draft's index keys and the best candidates' signatures, never the org's tickets."""
 
-from helpdesk.review.similarity import Candidate, rank_postings
+from helpdesk.review.similarity import Candidate, Candidates, rank_postings, score_postings
 from helpdesk.store import duplicates
 
 
@@ -10,19 +10,26 @@ class TableCandidateSource:
 
     def candidates(self, org_id: str, keys: list[str], limit: int) -> list[Candidate]:
         if not keys:
-            return []
-        ranked = rank_postings(duplicates.postings(org_id, keys), limit, keys=keys)
+            return Candidates()
+        found = duplicates.postings(org_id, keys)
+        scores = score_postings(found.ids, keys, found.indexed, found.counts)
+        ranked = rank_postings(found.ids, limit, keys, found.indexed, found.counts)
         if not ranked:
-            return []
-        found = duplicates.signatures(org_id, ranked)
-        return [
-            Candidate(
-                ticket_id=ticket_id,
-                subject=found[ticket_id]["subject"],
-                status=found[ticket_id]["status"],
-                signature=found[ticket_id]["dup_signature"],
-                text=found[ticket_id].get("dup_snippet", ""),
-            )
-            for ticket_id in ranked
-            if ticket_id in found
-        ]
+            return Candidates(counts=found.counts, indexed=found.indexed)
+        stored = duplicates.signatures(org_id, ranked)
+        return Candidates(
+            (
+                Candidate(
+                    ticket_id=ticket_id,
+                    subject=stored[ticket_id]["subject"],
+                    status=stored[ticket_id]["status"],
+                    signature=stored[ticket_id]["dup_signature"],
+                    text=stored[ticket_id].get("dup_snippet", ""),
+                    match=round(scores[ticket_id], 4),
+                )
+                for ticket_id in ranked
+                if ticket_id in stored
+            ),
+            counts=found.counts,
+            indexed=found.indexed,
+        )

@@ -21,14 +21,16 @@ from helpdesk.domain.reviews import (
     ReviewDraft,
     ReviewResult,
 )
+from helpdesk.review import classify as classifier
+from helpdesk.review import model
 from helpdesk.review import vocabulary as vocab
+from helpdesk.review.matching import Query, features, probabilities
 from helpdesk.review.redact import redact_report
-from helpdesk.review.similarity import CandidateSource, document, evidence, index_entry, similarity
+from helpdesk.review.similarity import Candidate, CandidateSource, analyse, document, evidence, keys_of, title_of
 from helpdesk.review.text import concept_spans, terms
 
-ENGINE = "builtin-1"
-DUPLICATE_CANDIDATES = 30  # tickets fetched from the index and scored
-DUPLICATE_MIN_SCORE = 0.55  # below this a ticket is related, not a likely duplicate
+ENGINE = "builtin-2"
+DUPLICATE_CANDIDATES = 40  # tickets fetched from the index and scored
 MAX_DUPLICATES = 5
 MIN_WORDS, MIN_CHARS = 20, 100  # below either, a description is too short to act on
 MAX_TEXT = 8_000  # characters read for classification; pasted logs beyond this add nothing
@@ -94,7 +96,12 @@ def category_scores(subject: str | None, body: str) -> dict[Category, float]:
 
 
 def classify(subject: str | None, body: str) -> tuple[Category, float]:
-    """The most likely category and a confidence in 0..1."""
+    """The most likely category and its probability (the shipped classifier's; the cue tables'
+    heuristic when none is shipped)."""
+    learned = classifier.probabilities(subject, body)
+    if learned is not None:
+        best = max(learned, key=lambda name: (learned[name], name))
+        return Category(best), round(learned[best], 2)
     scores = category_scores(subject, body)
     best, confidence = _softmax_top({c.value: s for c, s in scores.items()}, temperature=1.6)
     return Category(best), round(min(0.97, confidence), 2)  # a heuristic is never certain
@@ -104,8 +111,11 @@ def classify(subject: str | None, body: str) -> tuple[Category, float]:
 
 
 def is_problem_report(text: str, category: Category) -> bool:
-    """Something of the customer's is broken (not a how-to question, not a wish, not an invoice)."""
-    technical = category in (Category.TECHNICAL, Category.BUG)
+    """Something of the customer's is broken (not a how-to question, not a wish, not an invoice). A
+    text classified as a wish counts when it states a failure and no wish ("it doesnt work")."""
+    technical = category in (Category.TECHNICAL, Category.BUG) or (
+        category is Category.FEATURE_REQUEST and not _WISH.search(text)
+    )
     how_to = bool(_HOW_TO.search(text)) and len(_FAILURE.findall(text)) <= 1
     return technical and not how_to and bool(_FAILURE.search(text))
 
@@ -269,11 +279,61 @@ _ERROR_OUTPUT = re.compile(
     r"|\b\w*(?:Error|Exception)\b:|HTTP/\d|\b[1-5]\d\d\s+[A-Z][a-z]+|\"[^\"\n]{12,}\"|reason:\s*\w+|exit\s+code:?\s*\d+",
     re.MULTILINE,
 )
+# Pasted output that is not fenced: what a terminal, `kubectl`, `docker` or a runtime prints.
+_PASTED: tuple[tuple[str, re.Pattern[str], int], ...] = (
+    (
+        "stack trace",
+        re.compile(
+            r"^panic:|^goroutine \d+ \[|Traceback \(most recent call last\)|^\s*File \"[^\"]+\", line \d+"
+            r"|^\s+at [\w$.<>]+\([\w$.]*(?::\d+)?\)|Exception in thread|^\s*Caused by:|\.(?:go|py|java|rs|js|ts|rb):\d+\b",
+            re.MULTILINE,
+        ),
+        1,
+    ),
+    ("command", re.compile(r"^\s*(?:\$|❯|>>>|PS [A-Z]:\\[^>]*>)\s+\w|^[\w.-]+@[\w.-]+:[^\n]{0,80}?[$#]\s+\w", re.M), 1),
+    (
+        "command output",
+        re.compile(
+            r"^\s*(?:Name|Namespace|Labels|Annotations|Status|Events|Conditions|Containers|Type|Reason|Message|State"
+            r"|Last State|Exit Code|Ready|Restart Count|Node|IP|Image|Priority|Controlled By|Volumes):(?:\s|$)",
+            re.MULTILINE,
+        ),
+        2,
+    ),
+    (
+        "table",
+        re.compile(
+            r"^\s*[A-Z][A-Z0-9_()/.-]*(?: [A-Z][A-Z0-9_()/.-]*)?(?:\s{2,}[A-Z][A-Z0-9_()/.-]*(?: [A-Z][A-Z0-9_()/.-]*)?){2,}\s*$",
+            re.M,
+        ),
+        1,
+    ),
+    (
+        "log",
+        re.compile(
+            r"^\s*\[?\d{4}[-/]\d\d[-/]\d\d[T ]\d\d:\d\d|\blevel=(?:error|warn\w*|fatal|info|debug)\b"
+            r"|^[EWIF]\d{4} \d\d:\d\d|^\s*\[?(?:ERROR|WARN|WARNING|FATAL|CRITICAL)\]?[\s:]",
+            re.MULTILINE,
+        ),
+        1,
+    ),
+)
+
+
+def error_output(body: str) -> str | None:
+    """What kind of error output the text carries (a stack trace, a command and its output, a table, log
+    lines, a quoted error), or None."""
+    for kind, pattern, needed in _PASTED:
+        if len(pattern.findall(body, 0, MAX_TEXT)) >= needed:
+            return kind
+    return "error message" if _ERROR_OUTPUT.search(body[:MAX_TEXT]) else None
+
+
 _FAILURE = re.compile(
     r"\b(?:fail\w*|errors?|cannot|can't|can\s+not|couldn't|unable|not\s+(?:working|starting|reachable|ready|bound)"
     r"|broken|down|crash\w*|stuck|hangs?|timed?\s*-?\s*out|timeouts?|refused|denied|forbidden|evicted|pending"
-    r"|restart\w*|unhealthy|degraded|lost|drops?|wrong|missing|empty|blank|never|no\s+longer|doesn't|does\s+not"
-    r"|didn't|did\s+not|won't|isn't|aren't|not\s+\w+ing|without|[45]\d\d)\b",
+    r"|restart\w*|unhealthy|degraded|lost|drops?|wrong|missing|empty|blank|never|no\s+longer|doesn'?t|does\s+not"
+    r"|didn'?t|did\s+not|won'?t|isn'?t|aren'?t|cant|not\s+\w+ing|not\s+work\w*|without|[45]\d\d)\b",
     re.IGNORECASE,
 )
 _KUBERNETES = re.compile(
@@ -314,6 +374,16 @@ _INVOICE_REF = re.compile(
 )
 _BILLING_MONEY = re.compile(r"\b(?:invoic\w*|charg\w*|refund\w*|billed|payment|bill)\b", re.IGNORECASE)
 
+_VERSION = re.compile(
+    r"\bv?\d+\.\d+(?:\.\d+)?\b|\bversions?\b|\b(?:ubuntu|debian|macos|os\s*x|windows|linux|centos|rhel|fedora"
+    r"|alpine|eks|gke|aks|k3s|rke2?|openshift)\b",
+    re.IGNORECASE,
+)
+_WISH = re.compile(
+    r"\bfeature\b|\bwould\s+(?:be|love|like)\b|\bsupport\s+for\b|\badd\b|\ballow\w*\b|\bability\s+to\b"
+    r"|\bproposal\b|\benhancement\b|\bwish\b|\bplease\s+(?:add|support|consider)\b|\boption\s+to\b",
+    re.IGNORECASE,
+)
 _CLUSTER_PROPERTIES = ("cluster_id", "cluster_name", "cluster")
 
 
@@ -354,7 +424,7 @@ def _checks(
             35,
             "Could you describe the problem in more detail: what you did, what you expected, and what happened?",
         )
-    if problem and not _ERROR_OUTPUT.search(body):
+    if problem and error_output(body) is None:
         yield ("no_error_output", "No error message, log or command output.", 20, _question_for_error_output(text))
     has_cluster = any(draft.properties.get(key, "").strip() for key in _CLUSTER_PROPERTIES)
     if problem and _KUBERNETES.search(text) and not has_cluster and not _CLUSTER_NAMED.search(text):
@@ -370,6 +440,13 @@ def _checks(
             "No timeframe: when it started, or whether it is still happening.",
             10,
             "When did this start (date, time and timezone), is it still happening, and did anything change just before?",
+        )
+    if problem and category is Category.BUG and not _VERSION.search(text):
+        yield (
+            "no_version",
+            "No version: which release of the software (and of Kubernetes, the OS) this happens with.",
+            10,
+            "Which versions are involved (the component, Kubernetes or the OS, your tooling)?",
         )
     if category is Category.BUG and not _STEPS.search(body):
         yield (
@@ -403,28 +480,51 @@ def assess_quality(draft: ReviewDraft, text: str, category: Category, secrets: l
 # ------------------------------------------------------------------------------------- duplicates
 
 
-def find_duplicates(text: str, org_id: str, source: CandidateSource, exclude_id: str | None = None) -> list[Duplicate]:
-    """Likely duplicates among the org's tickets: only the tickets posted under the draft's index keys are read."""
-    entry = index_entry(None, text)
-    if not entry.keys:
+def score_candidates(
+    subject: str | None, body: str, org_id: str, source: CandidateSource, exclude_id: str | None = None
+) -> list[tuple[float, dict[str, float], Candidate]]:
+    """The candidates the index returns for a draft, each with its match features and its learned
+    probability of being a duplicate, most likely first (ties: the newest)."""
+    analysis = analyse(subject, body)
+    keys = keys_of(analysis)
+    if not keys:
         return []
-    scored = []
-    for candidate in source.candidates(org_id, entry.keys, DUPLICATE_CANDIDATES + 1):
-        if candidate.ticket_id == exclude_id:
-            continue
-        score = similarity(entry.signature, candidate.signature)
-        if score >= DUPLICATE_MIN_SCORE:
-            scored.append((score, candidate))
-    scored.sort(key=lambda item: (-item[0], item[1].ticket_id))
+    found = source.candidates(org_id, keys, DUPLICATE_CANDIDATES + 1)
+    counts: dict[str, int] | None = getattr(found, "counts", None)  # the org's statistics, when the source has them
+    query = Query(title_of(subject, body), analysis, keys, counts, getattr(found, "indexed", 0))
+    kept = [(values, candidate) for candidate in found if candidate.ticket_id != exclude_id
+            for values in [features(query, candidate)] if values is not None]  # fmt: skip
+    chances = probabilities([values for values, _ in kept], len(analysis.title))
+    scored = [(chance, values, candidate) for chance, (values, candidate) in zip(chances, kept, strict=True)]
+    scored.sort(key=lambda item: (-item[0], _descending(item[2].ticket_id)))
+    return scored[:DUPLICATE_CANDIDATES]
+
+
+def _descending(ticket_id: str) -> tuple[int, ...]:
+    return tuple(-ord(c) for c in ticket_id)
+
+
+def find_duplicates(
+    subject: str | None, body: str, org_id: str, source: CandidateSource, exclude_id: str | None = None
+) -> list[Duplicate]:
+    """Likely duplicates among the org's tickets: only the tickets posted under the draft's index keys
+    are read. Nothing is proposed unless the best candidate's probability reaches the model's `propose`
+    threshold; then every candidate from `also` on is listed (at most MAX_DUPLICATES)."""
+    scored = score_candidates(subject, body, org_id, source, exclude_id)
+    learned = model.current().duplicates
+    if not scored or scored[0][0] < learned.propose:
+        return []
+    text = document(subject, body)
     return [
         Duplicate(
             ticket_id=candidate.ticket_id,
             subject=redact_report(candidate.subject)[0],
             status=candidate.status,
-            score=round(score, 2),
-            evidence=evidence(entry.snippet, candidate.text),
+            score=round(chance, 2),
+            evidence=evidence(text, candidate.text),
         )
-        for score, candidate in scored[:MAX_DUPLICATES]
+        for chance, _, candidate in scored[:MAX_DUPLICATES]
+        if chance >= learned.also
     ]
 
 
@@ -450,5 +550,5 @@ def review(draft: ReviewDraft, org_id: str, source: CandidateSource, exclude_id:
         severity_confidence=severity_confidence,
         quality=quality,
         questions=questions,
-        duplicates=find_duplicates(text, org_id, source, exclude_id),
+        duplicates=find_duplicates(subject, body, org_id, source, exclude_id),
     )

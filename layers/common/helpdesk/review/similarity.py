@@ -1,35 +1,45 @@
 """Duplicate search that stays fast as an org grows: an index kept as tickets are written.
 
 For every ticket the data layer stores
-- its `index_keys(text)`: at most 21 keys, one per pair of the ticket's 7 most telling terms. Each key
-  is a posting: tickets that share a key share two of their top terms, so look-ups by the draft's keys
-  find similar tickets without reading the others;
-- its `signature(text)`: a short string (weighted top terms), enough to score a candidate;
-- a redacted `snippet(...)` of its text, for the evidence phrases.
+- its `keys` (at most 32): one per telling term of its title (every one: identical or near-identical
+  titles are the strongest evidence there is), per adjacent pair of title terms, per telling term of
+  its body, and per normalised error line (a fingerprint: numbers, hex, paths and timestamps removed).
+  Each key is a posting list: a single rare title term or error fingerprint is enough to find a
+  ticket, and the data layer caps every list, so a review reads a bounded number of items;
+- its `signature`: a compact string with its title terms, its body's weighted terms, its
+  fingerprints and the versions it names, enough to score it as a candidate;
+- a redacted snippet of its text, for the evidence phrases.
 
-A review computes the draft's keys, asks a `CandidateSource` for the tickets posted under them (a
-bounded number of key look-ups, whatever the org's size), scores each with `similarity()`, and quotes
-the phrases both texts share with `evidence()`.
+A review computes the draft's keys and asks a `CandidateSource` for the tickets posted under them:
+the source ranks them by the rarity *in the org* of the keys they share (its posting lists are the
+org's own document frequencies), and returns the best with that share as `match`. The engine scores
+each candidate from the two signatures (helpdesk.review.matching), and quotes the phrases both texts
+share with `evidence()`.
 """
 
 import hashlib
+import itertools
 import math
 import re
 from collections import Counter
-from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass, field
-from itertools import combinations
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import dataclass, field, replace
 from typing import Protocol
 
+from helpdesk.review import model
 from helpdesk.review.redact import redact
-from helpdesk.review.text import GENERIC, concept_spans, keep_token, stem, term_weight, terms
+from helpdesk.review.text import STOPWORDS, concept_spans, keep_token, stem, term_weight
 
-SCHEME = "1"  # part of every key and signature: a new scheme never matches postings of an old one
-KEY_TERMS = 7  # keys are the pairs of a ticket's 7 most telling terms: 21 keys
-SIGNATURE_TERMS = 48
+SCHEME = "2"  # part of every key and signature: a new scheme never matches postings of an old one
+TITLE_KEYS = 10  # telling terms of the title posted as keys
+PAIR_KEYS = 6  # adjacent title-term pairs
+BODY_KEYS = 12  # the body's most telling terms (besides the title's)
+PRINT_KEYS = 4  # error fingerprints
+MAX_KEYS = TITLE_KEYS + PAIR_KEYS + BODY_KEYS + PRINT_KEYS
+SIGNATURE_TERMS = 80
 MAX_TEXT = 8_000  # characters of a ticket that count (long log pastes add noise, not signal)
 SNIPPET_CHARS = 2_000
-SUBJECT_BOOST = 1.5
+TITLE_CHARS = 200
 
 
 # ------------------------------------------------------------------------------------------ terms
@@ -40,87 +50,224 @@ def document(subject: str | None, body: str) -> str:
     return f"{subject}\n\n{body}" if subject else body
 
 
-def weighted_terms(text: str) -> dict[str, float]:
-    """Term → weight: sublinear term frequency × a static rarity prior; the first line (the subject) counts more."""
-    text = text[:MAX_TEXT]
-    counts = Counter(terms(text))
-    first_line = set(terms(text.strip().split("\n", 1)[0]))
-    return {
-        term: (1.0 + math.log(n)) * term_weight(term) * (SUBJECT_BOOST if term in first_line else 1.0)
-        for term, n in counts.items()
-    }
+_TOKEN = re.compile(r"[a-z0-9]+(?:_[a-z0-9]+)*")
+_HEXLIKE = re.compile(r"(?=[a-f]*\d)(?=\d*[a-f])[0-9a-f]{7,}|(?=(?:[a-z]*\d){3})[a-z0-9]{10,}")
 
 
-def _top(weights: Mapping[str, float], n: int) -> list[tuple[str, float]]:
-    return sorted(weights.items(), key=lambda item: (-item[1], item[0]))[:n]
+def _keep(token: str) -> bool:
+    if len(token) < 2 or token in STOPWORDS:
+        return False
+    if token.isdigit():
+        return len(token) == 3  # status and exit codes; other numbers are ids, sizes, times
+    return not _HEXLIKE.fullmatch(token)
 
 
-# -------------------------------------------------------------------------------------- signature
+def words(text: str) -> list[str]:
+    """Normalised terms in order: lower case, light stemming, stop words, ids and hashes out; an
+    identifier like `volumes_from` is kept whole as well as in its parts."""
+    out: list[str] = []
+    for match in _TOKEN.finditer(text.lower()):
+        token = match.group(0)
+        if "_" in token:
+            if len(token) <= 40:
+                out.append(token)
+            parts = token.split("_")
+        else:
+            parts = [token]
+        out.extend(stem(part) for part in parts if _keep(part))
+    return out
 
 
-def signature(text: str) -> str:
-    """A compact, storable signature: `"1 term:weight term:weight …"` (weights 1–99, top terms)."""
-    return _signature(weighted_terms(redact(text)))
+def _concept_terms(text: str) -> list[str]:
+    """Paraphrase classes (`#oom` for OOMKilled, out of memory, exit code 137) as extra terms."""
+    return [f"#{concept}" for concept, _, _ in concept_spans(text.lower())]
 
 
-def _signature(weights: Mapping[str, float]) -> str:
-    top = _top(weights, SIGNATURE_TERMS)
-    if not top:
-        return SCHEME
-    scale = 99.0 / top[0][1]
-    return " ".join([SCHEME, *(f"{term}:{max(1, round(weight * scale))}" for term, weight in top)])
+_ERRORISH = re.compile(
+    r"\b(?:error|err|errors|fatal|panic|exception|failed|failure|fails|cannot|can't|unable|denied|refused|invalid"
+    r"|not\s+found|no\s+such|timeout|timed\s+out|traceback|forbidden|unknown|unsupported|segmentation)\b"
+    r"|[a-z](?:Error|Exception)\b",
+    re.IGNORECASE,
+)
+_NOISE = (
+    (re.compile(r"\d{4}-\d\d-\d\d[t ]?[\d:.,]*z?|\d\d:\d\d:\d\d[\d.,]*|\b\d{10,13}\b", re.I), " "),  # timestamps
+    (re.compile(r"[a-z][a-z0-9+.-]*://\S+", re.I), " url "),
+    (re.compile(r"(?<![\w.])(?:~|\.{1,2})?(?:/[\w.@+-]+){2,}/?"), " path "),
+    (re.compile(r"\b[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}\b", re.I), " uuid "),
+    (re.compile(r"\b0x[0-9a-f]+\b|\b(?=[a-f]*\d)[0-9a-f]{7,}\b", re.I), " hex "),
+    (re.compile(r"\b\d+(?:\.\d+)*\b"), " n "),
+)
 
 
-def parse_signature(sig: str) -> dict[str, int]:
-    parts = sig.split()
-    if not parts or parts[0] != SCHEME:
-        return {}
-    vector: dict[str, int] = {}
-    for part in parts[1:]:
-        term, _, weight = part.rpartition(":")
-        if term and weight.isdigit():
-            vector[term] = int(weight)
-    return vector
+def fingerprints(text: str, limit: int = PRINT_KEYS) -> list[str]:
+    """Error lines with what varies between two reports of one fault removed, hashed: the same error
+    message, log line or stack frame gives the same fingerprint in two tickets."""
+    found: list[str] = []
+    for raw in text[:MAX_TEXT].splitlines():
+        line = raw.strip().strip("`>*# ")
+        if len(line) < 16 or not _ERRORISH.search(line):
+            continue
+        for pattern, replacement in _NOISE:
+            line = pattern.sub(replacement, line)
+        tokens = re.findall(r"[a-z]+", line.lower())
+        tokens = tokens[:16]
+        telling = [t for t in tokens if len(t) > 2 and t not in STOPWORDS and t not in ("hex", "uuid", "path", "url")]
+        if len(telling) < 3:
+            continue
+        digest = hashlib.blake2b(" ".join(tokens).encode(), digest_size=4).hexdigest()
+        if digest not in found:
+            found.append(digest)
+        if len(found) >= limit:
+            break
+    return found
 
 
-def similarity(sig_a: str, sig_b: str) -> float:
-    """Cosine similarity of two signatures, 0..1 (0 when either is empty or of another scheme)."""
-    a, b = parse_signature(sig_a), parse_signature(sig_b)
-    dot = sum(weight * b[term] for term, weight in a.items() if term in b)
-    if dot == 0:
-        return 0.0
-    norm = math.sqrt(sum(w * w for w in a.values())) * math.sqrt(sum(w * w for w in b.values()))
-    return round(min(1.0, dot / norm), 4)
+_VERSION = re.compile(r"(?<![\w.])v?(\d{1,4}\.\d{1,4}(?:\.\d{1,5}){0,2})(?:[-+~]?(?:rc|beta|alpha)\.?\d*)?(?![\w.]*\d)")
+
+
+def versions(text: str, limit: int = 6) -> list[str]:
+    found: list[str] = []
+    for match in _VERSION.finditer(text[:MAX_TEXT].lower()):
+        if match.group(1) not in found:
+            found.append(match.group(1))
+        if len(found) >= limit:
+            break
+    return found
+
+
+def title_of(subject: str | None, body: str) -> str:
+    """The ticket's title: its subject, or the first line of a draft without one."""
+    if subject and subject.strip():
+        return " ".join(subject.split())[:TITLE_CHARS]
+    return next((" ".join(line.split())[:TITLE_CHARS] for line in body.splitlines() if line.strip()), "")
+
+
+@dataclass(frozen=True)
+class Analysis:
+    """What duplicate matching reads of a ticket (the draft's own, or parsed from a stored signature)."""
+
+    title: tuple[str, ...]  # the title's terms, in order, once each
+    terms: dict[str, int]  # term → count, title and body (the signature keeps the most telling)
+    prints: tuple[str, ...] = ()
+    versions: tuple[str, ...] = ()
+
+
+def analyse(subject: str | None, body: str) -> Analysis:
+    """A ticket's terms, fingerprints and versions (its text redacted first)."""
+    title = redact(title_of(subject, body))
+    if not (subject and subject.strip()):
+        body = body.lstrip().partition("\n")[2]  # its first line is its title
+    text = redact(body[:MAX_TEXT])
+    title_terms = tuple(dict.fromkeys([*words(title), *_concept_terms(title)]))
+    counts = Counter([*words(text), *_concept_terms(text)])
+    for term in title_terms:
+        counts[term] += 1
+    return Analysis(
+        title=title_terms,
+        terms=dict(counts),
+        prints=tuple(fingerprints(text)),
+        versions=tuple(versions(f"{title}\n{text}")),
+    )
+
+
+Rarity = Callable[[str], float]
+
+
+def weight(term: str, count: int, idf: Rarity | None = None) -> float:
+    """A term's weight in a ticket: sublinear frequency × rarity (by default the shipped prior's)."""
+    return (1.0 + math.log(count)) * (idf or model.current().idf)(term)
+
+
+def _ranked(analysis: Analysis, limit: int, exclude: Iterable[str] = ()) -> list[str]:
+    skip = set(exclude)
+    idf = model.current().idf
+    scored = [(weight(term, n, idf), term) for term, n in analysis.terms.items() if term not in skip]
+    return [term for _, term in sorted(scored, key=lambda item: (-item[0], item[1]))[:limit]]
 
 
 # ------------------------------------------------------------------------------------------- keys
 
 
-def key_terms(text: str) -> list[str]:
-    """The ticket's most telling terms, best first; generic words only when there is nothing else."""
-    return _key_terms(weighted_terms(redact(text)))
+def _key(kind: str, value: str) -> str:
+    return f"{SCHEME}{kind}{hashlib.blake2b(f'{kind}:{value}'.encode(), digest_size=6).hexdigest()}"
 
 
-def _key_terms(weights: Mapping[str, float]) -> list[str]:
-    telling = {term: w for term, w in weights.items() if term not in GENERIC}
-    return [term for term, _ in _top(telling or weights, KEY_TERMS)]
+def term_key(term: str) -> str:
+    """The posting key of a single term (its posting count is the term's document frequency in the org)."""
+    return _key("w", term)
+
+
+def keys_of(analysis: Analysis) -> list[str]:
+    """The ticket's posting keys, most telling first (at most MAX_KEYS, distinct)."""
+    current = model.current()
+    title = sorted(analysis.title, key=lambda term: (-current.idf(term), term))[:TITLE_KEYS]
+    plain = [term for term in analysis.title if not term.startswith("#")]
+    pairs = [f"{a} {b}" for a, b in itertools.pairwise(plain)][:PAIR_KEYS]
+    body = _ranked(analysis, BODY_KEYS, exclude=title)
+    keys = [
+        *(_key("w", term) for term in title),
+        *(_key("p", pair) for pair in pairs),
+        *(_key("w", term) for term in body),
+        *(_key("f", digest) for digest in analysis.prints),
+    ]
+    return list(dict.fromkeys(keys))[:MAX_KEYS]
 
 
 def index_keys(text: str) -> list[str]:
-    """Band keys (`"1.9f3a2c81d0e4"`) to store as postings, most telling first; at most C(KEY_TERMS, 2).
-
-    One key per pair of the ticket's KEY_TERMS most telling terms. Two tickets share a key as soon as
-    they share two of their top terms, which paraphrases of one problem do ("OOMKilled" and "exit
-    code 137" are one concept term); a pair is far more selective than a single term, so a posting
-    stays short even in a large org. A text with a single term gets that term as its only key.
-    """
-    return _keys(weighted_terms(redact(text)))
+    """Posting keys of a text whose first line is its title (see `keys_of`)."""
+    return keys_of(analyse(None, text))
 
 
-def _keys(weights: Mapping[str, float]) -> list[str]:
-    top = _key_terms(weights)
-    pairs = [f"{a}+{b}" if a < b else f"{b}+{a}" for a, b in combinations(top, 2)] or top
-    return [f"{SCHEME}.{hashlib.blake2b(pair.encode(), digest_size=6).hexdigest()}" for pair in pairs]
+# -------------------------------------------------------------------------------------- signature
+
+
+def signature_of(analysis: Analysis) -> str:
+    """`2|title terms|term:count …|fingerprints|versions`: small enough to store beside the ticket."""
+    top = _ranked(analysis, SIGNATURE_TERMS)
+    kept = dict.fromkeys([*analysis.title, *top])
+    body = " ".join(f"{term}:{analysis.terms.get(term, 1)}" for term in kept)
+    return "|".join([SCHEME, " ".join(analysis.title), body, " ".join(analysis.prints), " ".join(analysis.versions)])
+
+
+def signature(text: str) -> str:
+    return signature_of(analyse(None, text))
+
+
+def parse_signature(sig: str) -> Analysis | None:
+    """The stored signature's analysis (None for another scheme's signature)."""
+    parts = sig.split("|")
+    if len(parts) != 5 or parts[0] != SCHEME:
+        return None
+    terms: dict[str, int] = {}
+    for item in parts[2].split():
+        term, _, count = item.rpartition(":")
+        if term and count.isdigit():
+            terms[term] = int(count)
+    return Analysis(
+        title=tuple(parts[1].split()), terms=terms, prints=tuple(parts[3].split()), versions=tuple(parts[4].split())
+    )
+
+
+def vector(analysis: Analysis, idf: Rarity | None = None) -> dict[str, float]:
+    """Unit-length tf-idf vector of a ticket's terms."""
+    idf = idf or model.current().idf
+    weights = {term: weight(term, n, idf) for term, n in analysis.terms.items()}
+    norm = math.sqrt(sum(w * w for w in weights.values())) or 1.0
+    return {term: w / norm for term, w in weights.items()}
+
+
+def cosine(a: Mapping[str, float], b: Mapping[str, float]) -> float:
+    if len(a) > len(b):
+        a, b = b, a
+    return sum(w * b[t] for t, w in a.items() if t in b)
+
+
+def similarity(sig_a: str, sig_b: str) -> float:
+    """Cosine similarity of two signatures' weighted terms, 0..1 (0 for an empty one or another scheme)."""
+    a, b = parse_signature(sig_a), parse_signature(sig_b)
+    if a is None or b is None or not a.terms or not b.terms:
+        return 0.0
+    return round(min(1.0, cosine(vector(a), vector(b))), 4)
 
 
 @dataclass(frozen=True)
@@ -134,9 +281,8 @@ class IndexEntry:
 
 def index_entry(subject: str | None, body: str) -> IndexEntry:
     """Keys, signature and snippet of a ticket (its subject and first message)."""
-    text = redact(document(subject, body))
-    weights = weighted_terms(text)
-    return IndexEntry(keys=_keys(weights), signature=_signature(weights), snippet=text[:SNIPPET_CHARS])
+    analysis = analyse(subject, body)
+    return IndexEntry(keys=keys_of(analysis), signature=signature_of(analysis), snippet=snippet(subject, body))
 
 
 # ------------------------------------------------------------------------------------- evidence
@@ -235,26 +381,65 @@ class Candidate:
     status: str
     signature: str
     text: str  # the stored snippet, for evidence
+    match: float = 0.0  # the org's own evidence: the rarity-weighted share of the draft's keys it is posted under
+
+
+class Candidates(list[Candidate]):
+    """What a source returns: the candidates, best first, and the org statistics it read on the way:
+    `counts`, how many of the org's tickets were posted under each of the draft's keys, and `indexed`,
+    how many tickets the org's index holds. A plain list is fine too (the engine then uses its prior)."""
+
+    def __init__(self, items: Iterable[Candidate] = (), counts: Mapping[str, int] | None = None, indexed: int = 0):
+        super().__init__(items)
+        self.counts = dict(counts or {})
+        self.indexed = indexed
 
 
 class CandidateSource(Protocol):
     def candidates(self, org_id: str, keys: list[str], limit: int) -> list[Candidate]:
-        """At most `limit` tickets of the org posted under any of the keys, most shared keys first."""
+        """At most `limit` tickets of the org posted under any of the keys, best first."""
         ...
 
 
-def rank_postings(postings: Mapping[str, Iterable[str]], limit: int, keys: Sequence[str] | None = None) -> list[str]:
-    """Ticket ids from key → ids look-ups, best first: the ids posted under the most keys, a key counting
-    more the earlier it is in `keys` (the draft's keys, most telling first; without them every key counts
-    the same); ties go to the newest ticket (ULIDs sort by time)."""
-    order = list(keys) if keys is not None else sorted(postings)
-    weight = {key: (len(order) - rank if keys is not None else 1) for rank, key in enumerate(order)}
-    score: Counter[str] = Counter()
-    for key, ids in postings.items():
-        for ticket_id in set(ids):
-            score[ticket_id] += weight.get(key, 0)
-    newest_first = sorted((ticket_id for ticket_id in score if score[ticket_id] > 0), reverse=True)
-    return sorted(newest_first, key=lambda ticket_id: -score[ticket_id])[:limit]
+def key_rarity(posted: int, total: int) -> float:
+    """How telling a key is in the org: ln(1 + N / (df + 1)), with df its posting count."""
+    return math.log(1.0 + (total + 1) / (posted + 1))
+
+
+def score_postings(
+    postings: Mapping[str, Iterable[str]],
+    keys: Sequence[str] | None = None,
+    total: int | None = None,
+    counts: Mapping[str, int] | None = None,
+) -> dict[str, float]:
+    """Ticket id → the share (0..1) of the draft's key rarity it shares. A key's rarity comes from how
+    many tickets were posted under it (`counts`, else its list's length) in an org of `total` indexed
+    tickets (without `total`, the longest list stands in)."""
+    lists = {key: set(ids) for key, ids in postings.items()}
+    order = list(keys) if keys is not None else sorted(lists)
+    posted = {key: max(len(lists.get(key, ())), (counts or {}).get(key, 0)) for key in order}
+    size = max(total or 0, max(posted.values(), default=0))
+    rarity = {key: key_rarity(posted[key], size) for key in order}
+    whole = sum(rarity.values()) or 1.0
+    score: dict[str, float] = {}
+    for key in order:
+        for ticket_id in lists.get(key, ()):
+            score[ticket_id] = score.get(ticket_id, 0.0) + rarity[key]
+    return {ticket_id: value / whole for ticket_id, value in score.items()}
+
+
+def rank_postings(
+    postings: Mapping[str, Iterable[str]],
+    limit: int,
+    keys: Sequence[str] | None = None,
+    total: int | None = None,
+    counts: Mapping[str, int] | None = None,
+) -> list[str]:
+    """Ticket ids from key → ids look-ups, best first: the ids sharing the most of the draft's key
+    rarity (see `score_postings`); ties go to the newest ticket (ULIDs sort by time)."""
+    scores = score_postings(postings, keys, total, counts)
+    newest_first = sorted(scores, reverse=True)
+    return sorted(newest_first, key=lambda ticket_id: -scores[ticket_id])[:limit]
 
 
 def snippet(subject: str | None, body: str) -> str:
@@ -262,30 +447,36 @@ def snippet(subject: str | None, body: str) -> str:
     return redact(document(subject, body))[:SNIPPET_CHARS]
 
 
-def _first_line(body: str) -> str:
-    return next((line.strip()[:200] for line in body.splitlines() if line.strip()), "")
-
-
 @dataclass
 class InMemoryCandidateSource:
-    """The index in a dict, for tests and the evaluation; the data layer does the same in DynamoDB."""
+    """The index in a dict, for tests and the evaluation; it keeps the data layer's rules
+    (helpdesk.store.duplicates): a posting list takes at most `cap` ids (later tickets only count),
+    and the org's indexed tickets are counted."""
 
-    per_key: int = 100  # newest ids read per key, as a Query with Limit would
+    cap: int = 200
     _postings: dict[tuple[str, str], list[str]] = field(default_factory=dict)
+    _counts: Counter[tuple[str, str]] = field(default_factory=Counter)
     _tickets: dict[tuple[str, str], Candidate] = field(default_factory=dict)
+    _indexed: Counter[str] = field(default_factory=Counter)
 
     def add(self, org_id: str, ticket_id: str, subject: str | None, body: str, status: str = "open") -> None:
-        """Index a ticket, as the data layer does when it writes one."""
+        """Index a ticket, as the reviewer does once it has reviewed it."""
         entry = index_entry(subject, body)
         self._tickets[(org_id, ticket_id)] = Candidate(
             ticket_id=ticket_id,
-            subject=subject or _first_line(body),
+            subject=title_of(subject, body),
             status=status,
             signature=entry.signature,
             text=entry.snippet,
         )
+        self._indexed[org_id] += 1
         for key in entry.keys:
-            self._postings.setdefault((org_id, key), []).append(ticket_id)
+            posted = self._postings.setdefault((org_id, key), [])
+            if ticket_id in posted:
+                continue
+            self._counts[(org_id, key)] += 1
+            if len(posted) < self.cap:
+                posted.append(ticket_id)
 
     def set_status(self, org_id: str, ticket_id: str, status: str) -> None:
         current = self._tickets[(org_id, ticket_id)]
@@ -293,6 +484,13 @@ class InMemoryCandidateSource:
             current.ticket_id, current.subject, status, current.signature, current.text
         )
 
-    def candidates(self, org_id: str, keys: list[str], limit: int) -> list[Candidate]:
-        postings = {key: sorted(self._postings.get((org_id, key), []), reverse=True)[: self.per_key] for key in keys}
-        return [self._tickets[(org_id, ticket_id)] for ticket_id in rank_postings(postings, limit, keys)]
+    def candidates(self, org_id: str, keys: list[str], limit: int) -> Candidates:
+        postings = {key: self._postings[(org_id, key)] for key in keys if (org_id, key) in self._postings}
+        counts = {key: self._counts[(org_id, key)] for key in postings}
+        total = self._indexed[org_id]
+        scores = score_postings(postings, keys, total, counts)
+        found = [
+            replace(self._tickets[(org_id, ticket_id)], match=round(scores[ticket_id], 4))
+            for ticket_id in rank_postings(postings, limit, keys, total, counts)
+        ]
+        return Candidates(found, counts=counts, indexed=total)

@@ -1,17 +1,21 @@
 """Data access: the duplicate index, kept in the table as tickets are reviewed (reviewer only).
 
-  DUPIDX#<org>#<key> / POSTINGS        a string set of the ids of the org's tickets posted under
-                                        one index key (helpdesk.review.similarity: a pair of a
-                                        ticket's most telling terms)
+  DUPIDX#<org>#<key> / POSTINGS        `ticket_ids`: a string set of the ids of the org's tickets
+                                        posted under one index key (helpdesk.review.similarity: a
+                                        telling title or body term, a title-term pair, an error
+                                        fingerprint), at most MAX_POSTINGS; `n`: how many tickets
+                                        were posted under it, also past the cap (the key's document
+                                        frequency in the org)
+  DUPIDX#<org>#~count / POSTINGS       `n`: how many tickets the org's index holds
   TICKET#<id> / TICKET                  also carries the ticket's `dup_signature` and `dup_snippet`
 
-A review reads the draft's keys (one BatchGetItem, whatever the org's size), ranks the ids
-they hold, and reads the best candidates' signatures (one more BatchGetItem): never the org's
-tickets. A key shared by MAX_POSTINGS tickets no longer discriminates; later tickets skip it. The
-cap also bounds what a posting costs: a set of 200 ULIDs is ~5.4 KB, so adding to it is at most 6
-WCU, and the reviewer's read of 21 keys stays within one BatchGetItem page (measured: p99 of an
-org's posting lists is 82 ids at 20,000 tickets)."""
+A review reads the draft's keys and the org's count (one BatchGetItem, whatever the org's size),
+ranks the ids they hold, and reads the best candidates' signatures (one more BatchGetItem): never
+the org's tickets. A key shared by MAX_POSTINGS tickets no longer discriminates; later tickets only
+count in its `n`. The cap also bounds what a posting costs: a set of 200 ULIDs is ~5.4 KB, so adding
+to it is at most 6 WCU, and the reviewer's read of 32 keys stays within one BatchGetItem page."""
 
+from dataclasses import dataclass, field
 from typing import Any
 
 from botocore.exceptions import ClientError
@@ -19,33 +23,70 @@ from botocore.exceptions import ClientError
 from helpdesk.store.core import TABLE, batch_get_all, client, from_item, key, refused, ticket_key
 
 MAX_POSTINGS = 200
+COUNT_KEY = "~count"  # never an index key (those are hex digests)
 
 
 def postings_key(org_id: str, index_key: str) -> dict[str, Any]:
     return key(f"DUPIDX#{org_id}#{index_key}", "POSTINGS")
 
 
+@dataclass
+class Postings:
+    """What the index holds for a draft's keys."""
+
+    ids: dict[str, list[str]] = field(default_factory=dict)  # key → ids posted under it (≤ MAX_POSTINGS)
+    counts: dict[str, int] = field(default_factory=dict)  # key → tickets posted under it, past the cap too
+    indexed: int = 0  # tickets in the org's index
+
+
+def _count(org_id: str, index_key: str) -> None:
+    client.update_item(
+        TableName=TABLE,
+        Key=postings_key(org_id, index_key),
+        UpdateExpression="ADD n :one",
+        ExpressionAttributeValues={":one": {"N": "1"}},
+    )
+
+
 def post(org_id: str, ticket_id: str, keys: list[str]) -> None:
-    """Add the ticket under each of its keys (skipping saturated keys)."""
+    """Add the ticket under each of its keys (a saturated key only counts it), and count it in the org."""
     for index_key in keys:
         try:
             client.update_item(
                 TableName=TABLE,
                 Key=postings_key(org_id, index_key),
-                UpdateExpression="ADD ticket_ids :id",
+                UpdateExpression="ADD ticket_ids :id, n :one",
                 ConditionExpression="attribute_not_exists(ticket_ids) OR size(ticket_ids) < :max",
-                ExpressionAttributeValues={":id": {"SS": [ticket_id]}, ":max": {"N": str(MAX_POSTINGS)}},
+                ExpressionAttributeValues={
+                    ":id": {"SS": [ticket_id]},
+                    ":one": {"N": "1"},
+                    ":max": {"N": str(MAX_POSTINGS)},
+                },
             )
         except ClientError as exc:
             if refused(exc) is None:
                 raise
+            _count(org_id, index_key)
+    _count(org_id, COUNT_KEY)
 
 
-def postings(org_id: str, keys: list[str]) -> dict[str, list[str]]:
-    """The ids posted under each of `keys` that has any (one BatchGetItem for up to 100 keys)."""
-    found = batch_get_all([postings_key(org_id, index_key) for index_key in keys], projection="pk, ticket_ids")
+def postings(org_id: str, keys: list[str]) -> Postings:
+    """The ids and counts posted under each of `keys` that has any, and the org's count (one
+    BatchGetItem for up to 99 keys)."""
+    found = batch_get_all(
+        [postings_key(org_id, index_key) for index_key in [*keys, COUNT_KEY]], projection="pk, ticket_ids, n"
+    )
     prefix = f"DUPIDX#{org_id}#"
-    return {item["pk"]["S"].removeprefix(prefix): item["ticket_ids"]["SS"] for item in found if "ticket_ids" in item}
+    out = Postings()
+    for item in found:
+        index_key = item["pk"]["S"].removeprefix(prefix)
+        n = int(item.get("n", {}).get("N", "0"))
+        if index_key == COUNT_KEY:
+            out.indexed = n
+        elif "ticket_ids" in item:
+            out.ids[index_key] = item["ticket_ids"]["SS"]
+            out.counts[index_key] = max(n, len(out.ids[index_key]))
+    return out
 
 
 def signatures(org_id: str, ticket_ids: list[str]) -> dict[str, dict[str, Any]]:

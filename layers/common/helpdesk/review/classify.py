@@ -1,0 +1,97 @@
+"""The category of a ticket: a linear classifier over hashed features of its title and body.
+
+Features: the title's and the body's words and word pairs (stemmed, stop words out), each hashed
+into one of `buckets` weights per category, plus a few cues no word list says as well (the title is
+a question, a wish is phrased, error output or a stack trace is pasted, versions are given, steps and
+expected/actual are described). Weights are learned by `scripts/train_review.py` (multinomial
+logistic regression, classes balanced, real reports and the synthetic set) and shipped in
+`model.json`; the confidence is the softmax probability, temperature-scaled on cross-validated
+predictions so that it means what it says.
+"""
+
+import itertools
+import math
+import re
+import zlib
+from collections.abc import Iterable
+
+from helpdesk.review import model
+from helpdesk.review.similarity import words
+from helpdesk.review.text import concept_spans
+
+MAX_TEXT = 6_000
+PROBLEM = re.compile(
+    r"\b(?:error|errors|fail\w*|crash\w*|panic|broken|bug|exception|doesn'?t|does\s+not|don'?t|not\s+working"
+    r"|can'?t|cannot|unable|wrong|instead|unexpected\w*|regression|stuck|hang\w*|timeout|refused|denied)\b",
+    re.IGNORECASE,
+)
+CUES: tuple[tuple[str, re.Pattern[str]], ...] = (
+    (
+        "title_question",
+        re.compile(r"^\s*(?:how|what|why|where|when|which|is|are|can|could|should|does|do)\b|\?\s*$", re.I),
+    ),
+    ("how_to", re.compile(r"\bhow\s+(?:do|can|should|would|to)\b|\bis\s+(?:it|there)\s+(?:possible|a\s+way)\b", re.I)),
+    (
+        "wish",
+        re.compile(
+            r"\bfeature\s+request|\bwould\s+be\s+(?:nice|great|useful|helpful)|\bsupport\s+for\b|\badd\s+(?:an?\s+)?"
+            r"(?:option|flag|setting|support|ability)|\ballow\s+(?:to|users?|me|us|the)\b|\bability\s+to\b"
+            r"|\bproposal\b|\benhancement\b|\bplease\s+add\b|\bit\s+would\b|\bnice\s+to\s+have\b",
+            re.I,
+        ),
+    ),
+    ("docs", re.compile(r"\bdocs?\b|\bdocumentation\b|\breadme\b|\btypo\b|\bexample\s+in\s+the\b", re.I)),
+    ("expected", re.compile(r"\bexpected\s+(?:behaviou?r|result|outcome)|\bactual\s+(?:behaviou?r|result)", re.I)),
+    ("steps", re.compile(r"\bsteps\s+to\s+reproduce|\bto\s+reproduce\b|\breproduc\w+", re.I)),
+    ("trace", re.compile(r"\bpanic:|goroutine\s+\d+|traceback\s+\(most|^\s+at\s+[\w.$]+\(|exception\b", re.I | re.M)),
+    ("code", re.compile(r"```|^(?: {4}|\t)\S", re.M)),
+    ("version", re.compile(r"\bv?\d+\.\d+(?:\.\d+)+\b|\bversion\b", re.I)),
+    (
+        "regressed",
+        re.compile(r"\bused\s+to\s+work|\bworked\s+(?:fine\s+)?(?:before|in)\b|\bsince\s+(?:upgrad|updat)", re.I),
+    ),
+)
+
+
+def features(subject: str | None, body: str) -> list[str]:
+    """The ticket's feature names (distinct)."""
+    title = subject or ""
+    text = body[:MAX_TEXT]
+    found: list[str] = []
+    for prefix, part in (("t", title), ("b", text)):
+        terms = words(part)
+        found += [f"{prefix}:{term}" for term in terms]
+        found += [f"{prefix}2:{a} {b}" for a, b in itertools.pairwise(terms)]
+        found += [f"{prefix}#{concept}" for concept, _, _ in concept_spans(part.lower())]
+    found += [f"cue:{name}" for name, pattern in CUES if pattern.search(title if name == "title_question" else text)]
+    problems = len(PROBLEM.findall(f"{title}\n{text}"))
+    found += [f"problem:{min(problems, 3)}", f"title_problem:{bool(PROBLEM.search(title))}"]
+    return list(dict.fromkeys(found))
+
+
+def bucket(feature: str, buckets: int) -> int:
+    return zlib.crc32(feature.encode()) % buckets
+
+
+def buckets_of(names: Iterable[str], buckets: int) -> dict[int, float]:
+    """Hashed features, each present once, scaled to unit length."""
+    hashed = {bucket(name, buckets) for name in names}
+    value = 1.0 / math.sqrt(len(hashed)) if hashed else 0.0
+    return dict.fromkeys(hashed, value)
+
+
+def probabilities(subject: str | None, body: str) -> dict[str, float] | None:
+    """Category → probability (None when no classifier is shipped)."""
+    learned = model.current().category
+    if learned is None:
+        return None
+    classes = len(learned.classes)
+    logits = list(learned.bias)
+    for index, value in buckets_of(features(subject, body), learned.buckets).items():
+        row = index * classes
+        for k in range(classes):
+            logits[k] += learned.weights[row + k] * learned.scale[k] * value
+    top = max(logits)
+    exps = [math.exp((z - top) / learned.temperature) for z in logits]
+    total = sum(exps)
+    return {name: e / total for name, e in zip(learned.classes, exps, strict=True)}

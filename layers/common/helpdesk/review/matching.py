@@ -1,0 +1,151 @@
+"""How likely a candidate is a duplicate of the draft: a few match features, combined by the logistic
+regression in the shipped model (helpdesk.review.model), so a score is a probability learned from
+maintainer-confirmed duplicate pairs and the hard negatives beside them.
+
+Features (each 0..1 or a small count):
+- `title_cos`: the two titles' terms, rarity-weighted cosine (near-identical titles score ~1);
+- `title_in_q`, `title_in_c`: how much of one title's rarity the other ticket's text contains;
+- `text_cos`: tf-idf cosine of the whole texts (title and body);
+- `chars`: character-trigram overlap of the titles (spelling, plurals, `hyperkit` in `com.docker.hyperkit`);
+- `same_title`: the titles are identical once case, punctuation and `[Bug]`-like tags are gone;
+- `prints`: error fingerprints both carry; `versions`: a version both name;
+- `match`: the org's own statistics, the rarity-weighted share of the draft's index keys the candidate
+  is posted under (the candidate source computes it from the org's posting lists).
+"""
+
+import math
+import re
+from collections.abc import Iterable, Mapping
+from functools import lru_cache
+
+from helpdesk.review import model
+from helpdesk.review.similarity import Analysis, Candidate, Rarity, cosine, parse_signature, term_key, vector
+
+FEATURES = (
+    "title_cos",
+    "title_in_q",
+    "title_in_c",
+    "text_cos",
+    "chars",
+    "same_title",
+    "prints",
+    "versions",
+    "match",
+)
+
+_TAG = re.compile(r"^\s*(?:\[[^\]]{1,20}\]\s*|\w{2,12}:\s+)+")
+_NON_WORD = re.compile(r"[^a-z0-9]+")
+
+
+def normal_title(title: str) -> str:
+    return _NON_WORD.sub(" ", _TAG.sub("", title.lower())).strip()
+
+
+@lru_cache(maxsize=4096)
+def _trigrams(title: str) -> frozenset[str]:
+    text = f" {normal_title(title)} "
+    return frozenset(text[i : i + 3] for i in range(len(text) - 2))
+
+
+PSEUDO_TICKETS = 20  # how much the prior counts against the org's own statistics
+
+
+class Query:
+    """The draft, analysed once per review, with the rarity of its terms: the shipped prior, moved
+    towards the org's own document frequencies for the terms it has statistics of (the draft's keys)."""
+
+    def __init__(
+        self,
+        title: str,
+        analysis: Analysis,
+        keys: Iterable[str] = (),
+        counts: Mapping[str, int] | None = None,
+        indexed: int = 0,
+    ) -> None:
+        self.title = title
+        self.analysis = analysis
+        self._keys = set(keys)
+        self._counts = counts or {}
+        self._indexed = indexed
+        self._prior = model.current()
+        self._idf: dict[str, float] = {}
+        self.vector = vector(analysis, self.idf)
+
+    def idf(self, term: str) -> float:
+        found = self._idf.get(term)
+        if found is None:
+            prior = (self._prior.df.get(term, 0) + 1) / (self._prior.docs + 1)
+            key = term_key(term)
+            if self._indexed and key in self._keys:
+                chance = (self._counts.get(key, 0) + PSEUDO_TICKETS * prior) / (self._indexed + PSEUDO_TICKETS)
+            else:
+                chance = prior
+            found = self._idf[term] = math.log(1 / min(1.0, chance)) + 1.0
+        return found
+
+
+def _share(terms: tuple[str, ...], other: Mapping[str, object] | tuple[str, ...], idf: Rarity) -> float:
+    whole = sum(idf(term) for term in terms)
+    if not whole:
+        return 0.0
+    return sum(idf(term) for term in terms if term in other) / whole
+
+
+def _title_cosine(a: tuple[str, ...], b: tuple[str, ...], idf: Rarity) -> float:
+    if not a or not b:
+        return 0.0
+    dot = sum(idf(t) ** 2 for t in set(a) & set(b))
+    norm = math.sqrt(sum(idf(t) ** 2 for t in set(a))) * math.sqrt(sum(idf(t) ** 2 for t in set(b)))
+    return dot / norm if norm else 0.0
+
+
+def features(query: Query, candidate: Candidate) -> dict[str, float] | None:
+    """The match features of one candidate (None when its signature is of another scheme)."""
+    other = parse_signature(candidate.signature)
+    if other is None:
+        return None
+    q, c, idf = query.analysis, other, query.idf
+    grams_q, grams_c = _trigrams(query.title), _trigrams(candidate.subject)
+    union = len(grams_q | grams_c)
+    same = normal_title(query.title) == normal_title(candidate.subject) and bool(normal_title(query.title))
+    return {
+        "title_cos": _title_cosine(q.title, c.title, idf),
+        "title_in_q": _share(q.title, c.terms, idf),
+        "title_in_c": _share(c.title, q.terms, idf),
+        "text_cos": cosine(query.vector, vector(c, idf)),
+        "chars": len(grams_q & grams_c) / union if union else 0.0,
+        "same_title": 1.0 if same else 0.0,
+        "prints": float(min(2, len(set(q.prints) & set(c.prints)))),
+        "versions": 1.0 if set(q.versions) & set(c.versions) else 0.0,
+        "match": candidate.match,
+    }
+
+
+NEAR_IDENTICAL = 0.9  # identical titles (of two telling terms or more), or nearly the same text
+NEAR_IDENTICAL_TEXT = 0.8  # text cosine from which two tickets say the same thing
+
+
+def score(values: Mapping[str, float]) -> float:
+    """The ranking score: the learned weighted sum of the features."""
+    weights = model.current().duplicates.weights
+    return sum(weights.get(name, 0.0) * value for name, value in values.items())
+
+
+def probabilities(candidates: list[Mapping[str, float]], title_terms: int = 0) -> list[float]:
+    """The learned probability that each candidate is the draft's original: from its ranking score and
+    how far it stands above the best other candidate (an org with ten similar reports of a common
+    symptom has no clear original; one that stands out is likely it). Identical titles and near-identical
+    texts are too rare among the training pairs to be learned (and the training data's unlinked copies
+    make them look like false alarms), and too strong a sign to be left out."""
+    learned = model.current().duplicates
+    scores = [score(values) for values in candidates]
+    chances = []
+    for n, (values, mine) in enumerate(zip(candidates, scores, strict=True)):
+        others = max((s for m, s in enumerate(scores) if m != n), default=0.0)
+        z = learned.scale * mine + learned.gap * (mine - others) + learned.bias
+        chance = 1.0 / (1.0 + math.exp(-max(-30.0, min(30.0, z))))
+        same_title = values.get("same_title", 0.0) > 0 and title_terms >= 2
+        if same_title or values.get("text_cos", 0.0) >= NEAR_IDENTICAL_TEXT:
+            chance = max(chance, NEAR_IDENTICAL)
+        chances.append(chance)
+    return chances

@@ -1,0 +1,423 @@
+"""Train the built-in review engine's learned parts and write `layers/common/helpdesk/review/model.json`.
+
+Training data: the `dev` split of eval/real/issues.jsonl and the synthetic set (eval/tickets.jsonl);
+never `test`. Deterministic (full-batch optimisation from zeros, sorted inputs, rounded weights):
+running it again writes the same file, byte for byte.
+
+- term rarity (document frequencies) of the training tickets;
+- duplicates: the reviewer's own path is simulated (each org's tickets reviewed in order against the
+  earlier ones through the index), every candidate the index returns is a training row (label: is it
+  the maintainer-confirmed original), and a logistic regression is fitted to its match features
+  (helpdesk.review.matching); `propose` is the lowest probability at which at most
+  TARGET_FALSE_ALARMS of the queries without a duplicate get a proposal;
+- category: a multinomial logistic regression over hashed features (helpdesk.review.classify).
+
+    python scripts/train_review.py            # write the model
+    python scripts/train_review.py --cv       # also: dev figures by leave-projects-out cross-validation
+"""
+
+from __future__ import annotations
+
+import argparse
+import hashlib
+import json
+import math
+import sys
+from array import array
+from collections import Counter
+from dataclasses import replace
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path[:0] = [str(ROOT / "eval"), str(ROOT / "layers" / "common")]
+
+import harness  # noqa: E402
+import numpy as np  # noqa: E402  (a dev dependency: training only, never in the layer)
+from harness import Issue  # noqa: E402
+
+from helpdesk.review import model as shipped  # noqa: E402
+from helpdesk.review.matching import FEATURES  # noqa: E402
+from helpdesk.review.similarity import InMemoryCandidateSource, analyse  # noqa: E402
+
+OUT = ROOT / "layers" / "common" / "helpdesk" / "review" / "model.json"
+TARGET_FALSE_ALARMS = 0.10  # of the training queries without a duplicate
+ALSO = 0.1  # once one is proposed, further candidates are listed from this share of `propose` on
+L2 = 1.0
+RANK_L2 = 0.5
+FOLDS = 5
+
+
+# ------------------------------------------------------------------------------------ rarity
+
+
+def document_frequencies(issues: list[Issue]) -> tuple[int, dict[str, int]]:
+    df: Counter[str] = Counter()
+    for issue in issues:
+        df.update(set(analyse(issue.title or None, issue.body).terms))
+    return len(issues), {term: n for term, n in sorted(df.items()) if n >= 2}
+
+
+def base_model(issues: list[Issue], duplicates: shipped.DuplicateModel | None = None) -> shipped.Model:
+    docs, df = document_frequencies(issues)
+    neutral = shipped.DuplicateModel(weights={}, bias=0.0, propose=2.0, also=2.0)
+    return shipped.Model(docs=docs, df=df, duplicates=duplicates or neutral)
+
+
+# ------------------------------------------------------------------------------------ duplicates
+
+
+def candidate_rows(issues: list[Issue]) -> list[tuple[str, list[float], int, int]]:
+    """(query id, features, label, the query's title terms) for every candidate the index returns,
+    on the reviewer's path."""
+    from helpdesk.review.engine import score_candidates
+
+    rows = []
+    gold = {issue.id: issue.duplicate_of for issue in issues}
+    for org, items in harness.by_org(issues).items():
+        index = InMemoryCandidateSource()
+        for issue in items:
+            terms = len(analyse(issue.title or None, issue.body or " ").title)
+            for _, values, candidate in score_candidates(issue.title or None, issue.body or " ", org, index):
+                label = int(candidate.ticket_id == gold[issue.id])
+                rows.append((issue.id, [values[name] for name in FEATURES], label, terms))
+            index.add(org, issue.id, issue.title or None, issue.body or " ")
+    return rows
+
+
+def engine_chances(issues: list[Issue]) -> dict[str, list[float]]:
+    """Each query's candidates' probabilities, best first, as the engine computes them with the
+    installed model (the reviewer's path again)."""
+    from helpdesk.review.engine import score_candidates
+
+    out = {}
+    for org, items in harness.by_org(issues).items():
+        index = InMemoryCandidateSource()
+        for issue in items:
+            scored = score_candidates(issue.title or None, issue.body or " ", org, index)
+            out[issue.id] = [chance for chance, _, _ in scored]
+            index.add(org, issue.id, issue.title or None, issue.body or " ")
+    return out
+
+
+def fit_logistic(x: np.ndarray, y: np.ndarray, l2: float = L2, steps: int = 50) -> tuple[np.ndarray, float]:
+    """L2-regularised logistic regression by Newton's method (deterministic)."""
+    features = np.hstack([x, np.ones((len(x), 1))])
+    w = np.zeros(features.shape[1])
+    penalty = np.full(features.shape[1], l2)
+    penalty[-1] = 0.0
+    for _ in range(steps):
+        p = 1 / (1 + np.exp(-np.clip(features @ w, -30, 30)))
+        gradient = features.T @ (p - y) + penalty * w
+        hessian = (features * (p * (1 - p))[:, None]).T @ features + np.diag(penalty)
+        step = np.linalg.solve(hessian, gradient)
+        w -= step
+        if np.max(np.abs(step)) < 1e-10:
+            break
+    return w[:-1], float(w[-1])
+
+
+def fit_nonnegative(x: np.ndarray, y: np.ndarray) -> tuple[np.ndarray, float]:
+    """The logistic regression with every feature weight >= 0: each feature is a kind of similarity,
+    so more of it can never be evidence against a duplicate. With a few dozen confirmed pairs, this
+    keeps the model from learning the training pairs' accidents. Active set: the most negative
+    weight is dropped and the rest refitted, until none is negative."""
+    active = list(range(x.shape[1]))
+    while True:
+        w, b = fit_logistic(x[:, active], y)
+        if len(w) == 0 or w.min() >= 0:
+            full = np.zeros(x.shape[1])
+            full[active] = w
+            return full, b
+        del active[int(np.argmin(w))]
+
+
+def predict(weights: dict[str, float], bias: float, x: list[float]) -> float:
+    z = bias + sum(weights[name] * value for name, value in zip(FEATURES, x, strict=True))
+    return 1 / (1 + math.exp(-max(-30.0, min(30.0, z))))
+
+
+def propose_threshold(best: dict[str, float], without: set[str]) -> float:
+    """The lowest probability at which at most TARGET_FALSE_ALARMS of the queries without a duplicate
+    would get a proposal (their best candidate's probability)."""
+    scores = sorted((best.get(query, 0.0) for query in without), reverse=True)
+    allowed = int(TARGET_FALSE_ALARMS * len(scores))
+    if allowed >= len(scores):
+        return 0.0
+    return round(scores[allowed] + 1e-4, 4)
+
+
+def fit_ranking(groups: list[tuple[np.ndarray, int]], l2: float = RANK_L2, steps: int = 60) -> np.ndarray:
+    """Weights that rank each query's original first among its candidates: a conditional logit
+    (softmax over one query's candidates), L2-regularised, by Newton's method."""
+    w = np.zeros(groups[0][0].shape[1])
+    for _ in range(steps):
+        gradient = l2 * w
+        hessian = l2 * np.eye(len(w))
+        for x, gold in groups:
+            z = x @ w
+            p = np.exp(z - z.max())
+            p /= p.sum()
+            mean = p @ x
+            gradient -= x[gold] - mean
+            hessian += (x * p[:, None]).T @ x - np.outer(mean, mean)
+        step = np.linalg.solve(hessian, gradient)
+        w -= step
+        if np.max(np.abs(step)) < 1e-10:
+            break
+    return w
+
+
+def fit_ranking_nonnegative(groups: list[tuple[np.ndarray, int]]) -> np.ndarray:
+    """`fit_ranking` with every weight >= 0: each feature is a kind of similarity, so more of it is
+    never evidence against a duplicate. With a few dozen confirmed pairs this keeps the model from
+    learning their accidents. Active set: the most negative weight is dropped, the rest refitted."""
+    active = list(range(groups[0][0].shape[1]))
+    while True:
+        w = fit_ranking([(x[:, active], gold) for x, gold in groups])
+        if w.min() >= 0:
+            full = np.zeros(groups[0][0].shape[1])
+            full[active] = w
+            return full
+        del active[int(np.argmin(w))]
+
+
+def train_duplicates(issues: list[Issue]) -> shipped.DuplicateModel:
+    """Ranking weights from the real queries whose original the index returned (conditional logit);
+    then a logistic regression over the best candidate's ranking score, on every query of the real
+    and the synthetic tickets (label: the best candidate is the original), makes a score the
+    probability that the proposal is right; `propose` keeps the false alarms on those queries at
+    TARGET_FALSE_ALARMS."""
+    rows = candidate_rows(issues)
+    by_query: dict[str, list[tuple[list[float], int]]] = {}
+    title_terms: dict[str, int] = {}
+    for query, values, label, terms in rows:
+        by_query.setdefault(query, []).append((values, label))
+        title_terms[query] = terms
+    groups = []
+    real = {issue.id for issue in issues if issue.split != "synthetic"}
+    for query, items in by_query.items():
+        labels = [label for _, label in items]
+        if query in real and 1 in labels and len(items) > 1:
+            groups.append((np.array([values for values, _ in items]), labels.index(1)))
+    w = fit_ranking_nonnegative(groups)
+    tops, right = [], []
+    for issue in issues:
+        items = by_query.get(issue.id, [])
+        if items:
+            scores = sorted(((float(np.dot(values, w)), label) for values, label in items), reverse=True)
+            runner_up = scores[1][0] if len(scores) > 1 else 0.0
+            tops.append([scores[0][0], scores[0][0] - runner_up])
+            right.append(float(scores[0][1]))
+    (a, g), c = fit_logistic(np.array(tops), np.array(right), l2=0.0)
+    weights = {name: round(float(value), 4) for name, value in zip(FEATURES, w, strict=True)}
+    calibrated = shipped.DuplicateModel(
+        weights, round(c, 4), 2.0, 2.0, scale=round(float(a), 4), gap=round(float(g), 4)
+    )
+    shipped.install(replace(shipped.current(), duplicates=calibrated))
+    best_chance = {query: chances[0] for query, chances in engine_chances(issues).items() if chances}
+    without = {issue.id for issue in issues} - harness.answerable(issues)
+    propose = propose_threshold(best_chance, without)
+    return replace(calibrated, propose=propose, also=round(ALSO * propose, 4))
+
+
+# ------------------------------------------------------------------------------------ cross-validation
+
+
+def fold_of(project: str) -> int:
+    return int(hashlib.blake2b(project.encode(), digest_size=2).hexdigest(), 16) % FOLDS
+
+
+def cross_validate(dev: list[Issue], synthetic: list[Issue]) -> None:
+    """Dev figures from models that never saw the project they are measured on (5 folds of projects)."""
+    from run_eval import summary  # eval/run_eval.py
+
+    results = {}
+    for fold in range(FOLDS):
+        held = [issue for issue in dev if fold_of(issue.org) == fold]
+        if not held:
+            continue
+        train = [issue for issue in dev if fold_of(issue.org) != fold] + synthetic
+        trained = fit(train, calibrate=False)
+        shipped.install(trained)
+        from helpdesk.review.engine import review
+
+        results.update(harness.simulate(held, review))
+    shipped.install(None)
+    print("dev, cross-validated by project (5 folds; each project measured by a model that never saw it):")
+    print("  " + summary(dev, results))
+
+
+# ------------------------------------------------------------------------------------ category
+
+
+CLASSES = ("technical", "bug", "feature_request", "account", "billing", "general", "other")
+BUCKETS = 1 << 14
+CATEGORY_L2 = 1e-3
+SYNTHETIC_WEIGHT = 1.0  # the synthetic set also teaches account, billing, general, other (real reports have none)
+STEPS = 400
+
+
+class Sparse:
+    """Rows of hashed features as (row, column, value) triples: the products training needs."""
+
+    def __init__(self, rows: list[dict[int, float]]) -> None:
+        self.shape = (len(rows), BUCKETS)
+        self.rows = np.array([r for r, items in enumerate(rows) for _ in items], dtype=np.int64)
+        self.cols = np.array([c for items in rows for c in sorted(items)], dtype=np.int64)
+        self.vals = np.array([items[c] for items in rows for c in sorted(items)], dtype=float)
+
+    def __matmul__(self, w: np.ndarray) -> np.ndarray:
+        out = np.zeros((self.shape[0], w.shape[1]))
+        np.add.at(out, self.rows, w[self.cols] * self.vals[:, None])
+        return out
+
+    def transpose_times(self, error: np.ndarray) -> np.ndarray:
+        out = np.zeros((self.shape[1], error.shape[1]))
+        np.add.at(out, self.cols, error[self.rows] * self.vals[:, None])
+        return out
+
+
+def _category_matrix(issues: list[Issue]) -> tuple[Sparse, np.ndarray, np.ndarray]:
+    from helpdesk.review.classify import buckets_of, features
+
+    labelled = [issue for issue in issues if issue.category]
+    x = Sparse([buckets_of(features(issue.title or None, issue.body), BUCKETS) for issue in labelled])
+    y = np.array([CLASSES.index(issue.category) for issue in labelled])  # type: ignore[arg-type]
+    counts = np.bincount(y, minlength=len(CLASSES)).astype(float)
+    balance = np.where(counts > 0, (len(y) / (len(CLASSES) * np.maximum(counts, 1))) ** 0.5, 0.0)
+    weight = balance[y] * np.array([SYNTHETIC_WEIGHT if i.split == "synthetic" else 1.0 for i in labelled])
+    return x, y, weight
+
+
+def fit_softmax(x: Sparse, y: np.ndarray, weight: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Multinomial logistic regression, L2-regularised, by full-batch gradient descent with momentum
+    from zeros (deterministic)."""
+    k = len(CLASSES)
+    w = np.zeros((x.shape[1], k))
+    b = np.zeros(k)
+    target = np.eye(k)[y]
+    velocity_w, velocity_b = np.zeros_like(w), np.zeros_like(b)
+    total = weight.sum()
+    for _ in range(STEPS):
+        z = x @ w + b
+        z -= z.max(axis=1, keepdims=True)
+        p = np.exp(z)
+        p /= p.sum(axis=1, keepdims=True)
+        error = (p - target) * weight[:, None] / total
+        grad_w = x.transpose_times(error) + CATEGORY_L2 * w
+        grad_b = error.sum(axis=0)
+        velocity_w = 0.9 * velocity_w - 2.0 * grad_w
+        velocity_b = 0.9 * velocity_b - 2.0 * grad_b
+        w += velocity_w
+        b += velocity_b
+    return w, b
+
+
+def quantised(w: np.ndarray, b: np.ndarray, temperature: float) -> shipped.CategoryModel:
+    scale = np.maximum(np.abs(w).max(axis=0), 1e-9) / 127.0
+    q = np.clip(np.round(w / scale), -127, 127).astype(int)
+    return shipped.CategoryModel(
+        classes=CLASSES,
+        buckets=BUCKETS,
+        weights=array("b", q.reshape(-1).tolist()),
+        scale=tuple(round(float(v), 8) for v in scale),
+        bias=tuple(round(float(v), 4) for v in b),
+        temperature=temperature,
+    )
+
+
+def train_category(issues: list[Issue], temperature: float = 1.0) -> shipped.CategoryModel:
+    x, y, weight = _category_matrix(issues)
+    w, b = fit_softmax(x, y, weight)
+    return quantised(w, b, temperature)
+
+
+def category_temperature(issues: list[Issue]) -> float:
+    """The softmax temperature that makes cross-validated confidences honest (least log loss on the
+    real reports, each predicted by a model that never saw its project)."""
+    real = [issue for issue in issues if issue.split != "synthetic" and issue.category]
+    logits, gold = [], []
+    for fold in range(FOLDS):
+        held = [issue for issue in real if fold_of(issue.org) == fold]
+        if not held:
+            continue
+        train = [issue for issue in issues if issue.split == "synthetic" or fold_of(issue.org) != fold]
+        x, y, weight = _category_matrix(train)
+        w, b = fit_softmax(x, y, weight)
+        hx, hy, _ = _category_matrix(held)
+        logits.append(hx @ w + b)
+        gold.append(hy)
+    z, g = np.vstack(logits), np.concatenate(gold)
+    best, best_loss = 1.0, math.inf
+    for temperature in np.arange(0.3, 4.01, 0.05):
+        scaled = z / temperature
+        scaled -= scaled.max(axis=1, keepdims=True)
+        loss = -(scaled[np.arange(len(g)), g] - np.log(np.exp(scaled).sum(axis=1))).mean()
+        if loss < best_loss:
+            best, best_loss = round(float(temperature), 2), loss
+    return best
+
+
+# ------------------------------------------------------------------------------------ main
+
+
+def fit(issues: list[Issue], calibrate: bool = True) -> shipped.Model:
+    """Rarity, the duplicates' calibration and the category from every training ticket; the duplicates'
+    ranking from the real ones only (the synthetic set's duplicates are written to be found)."""
+    shipped.install(base_model(issues))
+    duplicates = train_duplicates(issues)
+    category = train_category(issues, category_temperature(issues) if calibrate else 1.0)
+    docs, df = document_frequencies(issues)
+    return shipped.Model(docs=docs, df=df, duplicates=duplicates, category=category)
+
+
+def to_json(model: shipped.Model, issues: list[Issue]) -> str:
+    data: dict[str, object] = {
+        "meta": {
+            "trained_on": "eval/real/issues.jsonl split=dev + eval/tickets.jsonl (synthetic)",
+            "tickets": len(issues),
+            "script": "scripts/train_review.py",
+        },
+        "docs": model.docs,
+        "duplicates": {
+            "features": list(FEATURES),
+            "weights": model.duplicates.weights,
+            "bias": model.duplicates.bias,
+            "scale": model.duplicates.scale,
+            "gap": model.duplicates.gap,
+            "propose": model.duplicates.propose,
+            "also": model.duplicates.also,
+        },
+        "category": None,
+        "df": model.df,
+    }
+    if model.category is not None:
+        c = model.category
+        data["category"] = {
+            "classes": list(c.classes),
+            "buckets": c.buckets,
+            "scale": list(c.scale),
+            "bias": list(c.bias),
+            "temperature": c.temperature,
+            "weights": shipped.pack_int8(list(c.weights)),
+        }
+    return json.dumps(data, separators=(",", ":"), sort_keys=False) + "\n"
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--cv", action="store_true", help="also report dev figures by cross-validation")
+    parser.add_argument("--out", type=Path, default=OUT)
+    args = parser.parse_args()
+    data = harness.load(("dev", "synthetic"))
+    issues = data["dev"] + data["synthetic"]
+    trained = fit(issues)
+    args.out.write_text(to_json(trained, issues), encoding="utf-8")
+    print(f"wrote {args.out.relative_to(ROOT)} ({args.out.stat().st_size:,} bytes)")
+    print(f"duplicates: {trained.duplicates}")
+    if args.cv:
+        cross_validate(data["dev"], data["synthetic"])
+
+
+if __name__ == "__main__":
+    main()
