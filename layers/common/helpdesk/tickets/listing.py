@@ -8,6 +8,7 @@ from helpdesk.domain.errors import Forbidden
 from helpdesk.domain.identity import Caller
 from helpdesk.store import tickets
 from helpdesk.store.tickets import TicketQuery
+from helpdesk.tickets import search
 
 
 def list_tickets(caller: Caller, params: ListParams) -> TicketPage:
@@ -24,6 +25,8 @@ def list_tickets(caller: Caller, params: ListParams) -> TicketPage:
         words=words,
         limit=params.limit,
     )
+    if params.q is not None:  # words: served from the word index, not by reading the list
+        return search.search_tickets(caller, query, params.q, params.cursor)
     binding = _binding(caller, query)
     start = cursor.decode(params.cursor, binding) if params.cursor else None
     page = tickets.list_tickets(query, start)
