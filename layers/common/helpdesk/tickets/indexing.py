@@ -99,10 +99,11 @@ def index_message(ticket_id: str, message: MessageText) -> None:
         start = IndexedWords(ticket.org_id, set(words(ticket.subject)), set(words(ticket.summary)))
     else:
         start = before
-    known = start.all()
+    known, said = start.all(), words(message.body)
     room = max(0, MAX_WORDS_PER_TICKET - len(known))
-    new_words = [word for word in words(message.body) if word not in known][:room]
-    after = IndexedWords(start.org_id, start.subject, start.summary, start.messages | set(new_words))
+    new_words = [word for word in said if word not in known][:room]
+    repeated = [word for word in said if word in known]  # the message's too: kept if the subject loses them
+    after = IndexedWords(start.org_id, start.subject, start.summary, start.messages | {*new_words, *repeated})
     _update(ticket_id, before, after)
 
 

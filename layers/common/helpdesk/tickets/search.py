@@ -25,6 +25,7 @@ from helpdesk.store.tickets import TicketQuery
 
 MAX_QUERY_WORDS = 10  # a longer q counts its first 10 words
 MAX_WORD_CHARS = 40  # longer tokens (hashes, blobs) are not words; a compound's parts still are
+MAX_COMPOUND_PARTS = 4  # a compound of up to 4 parts is indexed with every run of its parts too
 MAX_WORDS_PER_TICKET = 500  # later messages' new words are left out past this (subject and summary never)
 MAX_CANDIDATES_PER_STEP = 800  # the largest step of a page that has found nothing yet
 SEARCH_SECONDS = 6.0  # then a page with nothing found so far ends (the function's timeout is 10 s)
@@ -39,7 +40,7 @@ until up very was we were what when where which while who whom why will with wou
 """
 STOP_WORDS = frozenset(_STOP_WORDS.split())
 _TOKEN = re.compile(r"[^\W_]+(?:[._\-][^\W_]+)*")  # letters and digits; joined by . _ - inside a word
-_JOINERS = re.compile(r"[._\-]")
+_JOINERS = re.compile(r"([._\-])")
 
 
 # ---------------------------------------------------------------- words
@@ -55,16 +56,23 @@ def _folded(text: str) -> str:
 
 def tokens(text: str, *, parts: bool = True) -> Iterator[str]:
     """The words of `text`, in order, repeats included. A compound (`kube-proxy`, `prod-eu.example.com`,
-    `10.0.3.17`, `node_pool`) is a word, and so is each of its parts unless `parts` is False (a query
-    needs only the compound: a ticket that has it has its parts). Stop words, one-character words and
-    words over MAX_WORD_CHARS are left out (a compound that long still yields its parts)."""
+    `10.0.3.17`, `node_pool`) is a word, and so, unless `parts` is False, is each of its parts and,
+    for compounds of up to MAX_COMPOUND_PARTS parts, each run of them (`prod-eu`, `eu.example`): a
+    query needs only the compound, as a ticket that has it has those too. Stop words, one-character
+    words and words over MAX_WORD_CHARS are left out (a compound that long still yields its parts)."""
     for match in _TOKEN.finditer(_folded(text)):
         token = match.group()
-        pieces = _JOINERS.split(token)
-        candidates = [token]
+        pieces = _JOINERS.split(token)  # [part, joiner, part, …]
+        found = [token]
         if len(pieces) > 1 and (parts or len(token) > MAX_WORD_CHARS):
-            candidates += pieces
-        for word in candidates:
+            count = len(pieces) // 2 + 1
+            longest = count - 1 if count <= MAX_COMPOUND_PARTS else 1
+            found += [
+                "".join(pieces[2 * start : 2 * (start + length) - 1])
+                for length in range(longest, 0, -1)
+                for start in range(count - length + 1)
+            ]
+        for word in found:
             if 1 < len(word) <= MAX_WORD_CHARS and word not in STOP_WORDS:
                 yield word
 
