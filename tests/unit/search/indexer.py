@@ -25,17 +25,21 @@ def event_source() -> dict[str, Any]:
     return stream
 
 
+def _undelivered() -> tuple[Any, list[Any]]:
+    """The table and its stream's records not delivered yet (taken as delivered from now on)."""
+    table = dynamodb_backends[ACCOUNT][REGION].get_table(os.environ["TABLE_NAME"])
+    assert table.stream_shard is not None, "the table has no stream"
+    fresh = [item for item in table.stream_shard.items if item.record["eventID"] not in _handled]
+    _handled.update(item.record["eventID"] for item in fresh)
+    return table, fresh
+
+
 def pending_records() -> list[dict[str, Any]]:
     """The stream's records not delivered yet, as Lambda delivers them, whether or not filters pass them."""
-    table = dynamodb_backends[ACCOUNT][REGION].get_table(os.environ["TABLE_NAME"])
-    shard = table.stream_shard
-    assert shard is not None, "the table has no stream"
+    table, fresh = _undelivered()
     arn = f"arn:aws:dynamodb:{REGION}:{ACCOUNT}:table/{table.name}/stream/{table.latest_stream_label}"
     records = []
-    for item in shard.items:
-        if item.record["eventID"] in _handled:
-            continue
-        _handled.add(item.record["eventID"])
+    for item in fresh:
         record = json.loads(json.dumps(item.to_json(), default=str))
         record |= {"awsRegion": REGION, "eventVersion": "1.1", "eventSourceARN": arn}
         record["dynamodb"]["ApproximateCreationDateTime"] = 1_795_000_000.0
@@ -56,7 +60,7 @@ def deliver(records: list[dict[str, Any]]) -> list[dict[str, Any]]:
 
 def skip_pending() -> None:
     """Take the stream's records as delivered already (written with their index, by a bulk load)."""
-    pending_records()
+    _undelivered()
 
 
 def catch_up() -> int:
