@@ -6,6 +6,9 @@ from __future__ import annotations
 from typing import Any
 
 from helpdesk.domain.models import Category, Status
+from helpdesk.store import core
+from helpdesk.store import search as index
+from helpdesk.store.core import Update
 from tests.support import ACME_USER, GLOBEX_USER, SUPPORT, event, invoke
 from tests.unit.api.helpers import (
     assert_problem,
@@ -183,6 +186,18 @@ def test_a_word_no_ticket_has_ends_the_search_at_its_count(aws, calls) -> None:
     page = search(calls, ACME_USER, q="cluster nonexistentword")
     assert page == {"items": [], "next_cursor": None}
     assert operations(calls) == ["BatchGetItem"]
+
+
+def test_counts_only_choose_the_word_walked_never_the_answer(aws, calls) -> None:
+    # Given tickets whose words' counts have drifted (a replayed record counted twice, or out twice)
+    both = seed("acme", [Seed("Alpha beta", "Alpha beta.")] * 2)
+    seed("acme", [Seed("Beta", "Beta.")] * 3)
+    core.client.update_item(**Update().set("tickets", 0).request(index.count_key("acme", "beta")))
+    core.client.update_item(**Update().set("tickets", -3).request(index.count_key("acme", "alpha")))
+    # When acme searches both words
+    page = search(calls, ACME_USER, q="alpha beta")
+    # Then the tickets that have both are found all the same
+    assert ids(page["items"]) == list(reversed(both))
 
 
 # ---------------------------------------------------------------- pages

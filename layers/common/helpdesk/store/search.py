@@ -113,13 +113,14 @@ def to_indexed_words(item: Item) -> IndexedWords:
 # ---------------------------------------------------------------- reads (the search)
 
 
-def word_counts(org_id: str | None, words: Sequence[str]) -> dict[str, int]:
-    """How many tickets of the org (None: of every org) have each word: one BatchGetItem."""
+def word_counts(org_id: str | None, words: Sequence[str]) -> dict[str, int | None]:
+    """How many tickets of the org (None: of every org) have each word, None for a word no ticket
+    ever had (its count is made with its first posting and never deleted): one BatchGetItem."""
     found = {
         item["pk"]["S"].rsplit("#", 1)[1]: int(item["tickets"]["N"])
         for item in batch_get_all([count_key(org_id, word) for word in words])
     }
-    return {word: found.get(word, 0) for word in words}
+    return {word: found.get(word) for word in words}
 
 
 @dataclass
@@ -155,7 +156,7 @@ def postings(org_id: str | None, word: str, *, before: str | None, limit: int) -
 @dataclass
 class Candidate:
     ticket: Ticket | None  # None: not (or no longer) in the table
-    words: set[str] | None  # what the index holds of it (None: not asked for, or not indexed yet)
+    words: set[str] | None  # what the index holds of it (None: not asked for; empty: not indexed yet)
 
 
 def candidates(ticket_ids: Sequence[str], *, with_words: bool) -> dict[str, Candidate]:

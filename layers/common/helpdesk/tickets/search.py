@@ -108,10 +108,10 @@ def _search(query: TicketQuery, wanted: list[str], before: str | None) -> tuple[
     walked, others = wanted[0], set[str]()
     if len(wanted) > 1:  # walk the rarest word's postings; the others are checked on each ticket
         counts = index.word_counts(query.org_id, wanted)
-        walked = min(wanted, key=lambda word: (counts[word], word))
+        if None in counts.values():
+            return [], None  # a word no ticket ever had: no ticket has them all
+        walked = min(wanted, key=lambda word: (counts[word] or 0, word))  # counts are estimates (README)
         others = set(wanted) - {walked}
-        if counts[walked] == 0:
-            return [], None  # one of the words is in no ticket: no ticket has them all
     found: list[Ticket] = []
     step = _first_step(query, bool(others))
     started = time.monotonic()
