@@ -8,7 +8,6 @@ from helpdesk.domain.errors import Forbidden
 from helpdesk.domain.identity import Caller
 from helpdesk.store import tickets
 from helpdesk.store.tickets import TicketQuery
-from helpdesk.tickets import search
 
 
 def list_tickets(caller: Caller, params: ListParams) -> TicketPage:
@@ -26,6 +25,8 @@ def list_tickets(caller: Caller, params: ListParams) -> TicketPage:
         limit=params.limit,
     )
     if params.q is not None:  # words: served from the word index, not by reading the list
+        from helpdesk.tickets import search  # only this path needs it (the list's cold start does not)
+
         return search.search_tickets(caller, query, params.q, params.cursor)
     binding = _binding(caller, query)
     start = cursor.decode(params.cursor, binding) if params.cursor else None
