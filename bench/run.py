@@ -11,6 +11,8 @@ import statistics
 import subprocess
 import sys
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -432,6 +434,251 @@ def reviewer_cold_start(targets: dict[str, Target]) -> dict[str, dict[str, float
     return out
 
 
+SEARCH_BIG_ORG = int(os.environ.get("BENCH_SEARCH_TICKETS", "100000"))
+SEARCH_ROUNDS = int(os.environ.get("BENCH_SEARCH_ROUNDS", "21"))
+SEARCH_QUERIES = {  # each org's searches ({rare}: a word of the org's oldest ticket only), first page
+    "1 word, rare": {"q": "{rare}"},
+    "1 word, common": {"q": "cluster"},
+    "3 words, rare": {"q": "{rare} cluster nodes"},
+    "3 words, common (limit 5: the 100-ticket org has 5)": {"q": "cluster prod eu", "limit": "5"},
+}
+
+
+@contextmanager
+def _partition_queries(spent: dict[str, float]) -> Iterator[None]:
+    """moto's Query made to read one partition of the table, as DynamoDB does: moto itself looks at
+    every item of the table on each Query (40 µs an item here), which would measure moto, not the
+    search. Base-table queries only (the search's); the localstack branch's local/dynamodb.py does
+    this, and index queries too, for the local stack. moto still sorts the whole partition on each
+    Query (DynamoDB reads the first items of its sorted partition): `spent["query"]` adds up the
+    seconds moto spends in Query."""
+    import contextvars
+    import inspect
+
+    from moto.dynamodb.models.table import Table
+
+    query, all_items = Table.query, Table.all_items
+    signature = inspect.signature(query)
+    partition: contextvars.ContextVar[list | None] = contextvars.ContextVar("partition", default=None)
+
+    def one_partition(self: Table, hash_key: object, *args: object, **kwargs: object) -> object:
+        if signature.bind(self, hash_key, *args, **kwargs).arguments.get("index_name") is not None:
+            return query(self, hash_key, *args, **kwargs)
+        token = partition.set(list(self.items.get(hash_key, {}).values()))
+        started = time.perf_counter()
+        try:
+            return query(self, hash_key, *args, **kwargs)
+        finally:
+            spent["query"] += time.perf_counter() - started
+            partition.reset(token)
+
+    def items_of_partition(self: Table) -> list:
+        found = partition.get()
+        return list(found) if found is not None else all_items(self)
+
+    Table.query, Table.all_items = one_partition, items_of_partition  # type: ignore[method-assign]
+    try:
+        yield
+    finally:
+        Table.query, Table.all_items = query, all_items  # type: ignore[method-assign]
+
+
+def seed_search_orgs(orgs: dict[str, int]) -> int:
+    """Tickets of each org (name -> how many) with their search index (postings, the tickets' indexed
+    words, the counts), as the indexer would have written them; each org's oldest ticket has a word no
+    other has (_rare_word). A bulk load into moto's table (BatchWriteItem through moto would take an
+    hour for 100,000 tickets), without stream records (nothing consumes them here) and without the
+    tickets' message items (a search never reads them; their words are indexed all the same).
+    Returns how many items it wrote."""
+    from collections import Counter
+
+    from moto.dynamodb.models import dynamodb_backends
+
+    from helpdesk.store import search as index
+    from helpdesk.tickets.search import words
+
+    table = dynamodb_backends["123456789012"]["eu-west-1"].get_table(index.TABLE)
+    stream, table.stream_shard = table.stream_shard, None
+    every_org: Counter[str] = Counter()
+    written = 0
+    try:
+        for seed, (org, count) in enumerate(orgs.items(), start=3):
+            counted: Counter[str] = Counter()
+            for number, (subject, body) in enumerate(_texts(count, seed)):
+                body = ". ".join(body.split(". ")[:2])  # two sentences: ~25 words a ticket, not ~50 (moto's memory)
+                if number == 0:
+                    body += f" Incident {_rare_word(org)} took cluster nodes down."
+                ticket_id, (item, _first) = _ticket_items(org, subject, body, reviewed=True)
+                indexed = index.IndexedWords(org, set(words(subject)), set(words(body[:160])), set(words(body)))
+                counted.update(indexed.all())
+                for each in [item, *index.ticket_index_items(ticket_id, indexed)]:
+                    table.put_item(each)
+                    written += 1
+            for word, tickets in counted.items():
+                table.put_item(index.count_item(org, word, tickets))
+            written += len(counted)
+            every_org.update(counted)
+        for word, tickets in every_org.items():
+            table.put_item(index.count_item(None, word, tickets))
+        written += len(every_org)
+    finally:
+        table.stream_shard = stream
+    return written
+
+
+def _rare_word(org: str) -> str:
+    return "incident" + "".join(c for c in org if c.isalnum())
+
+
+def search_latency(calls: dict[str, int], orgs: tuple[str, ...]) -> dict[str, dict[str, float]]:
+    """Median latency of the first page of each search in an org of 100 and one of 100,000 tickets
+    (one table), with the AWS calls and the items DynamoDB returned per request."""
+    from helpdesk.store import core
+    from tests.support import event, invoke
+
+    returned = {"items": 0}
+    spent = {"query": 0.0}
+
+    def count_items(parsed: dict, **_: object) -> None:
+        returned["items"] += len(parsed.get("Items", [])) + sum(len(i) for i in parsed.get("Responses", {}).values())
+
+    core.client.meta.events.register("after-call.dynamodb", count_items)  # the functions' client
+    results: dict[str, dict[str, float]] = {}
+    try:
+        with _partition_queries(spent):
+            for name, template in SEARCH_QUERIES.items():
+                samples: dict[str, list[tuple[float, float]]] = {org: [] for org in orgs}
+                for round_number in range(SEARCH_ROUNDS + 1):  # the orgs in turn: a busy moment hits both
+                    for org in orgs:
+                        claims = {"sub": f"u-{org}", "email": f"u@{org}.test", "org_id": org, "roles": "[member]"}
+                        query = {k: v.format(rare=_rare_word(org)) for k, v in template.items()}
+                        calls.clear()
+                        returned["items"], spent["query"] = 0, 0.0
+                        started = time.perf_counter()
+                        response = invoke("list_tickets", event("list_tickets", query=query, claims=claims))
+                        elapsed = time.perf_counter() - started
+                        assert response.status == 200, response
+                        assert response.json()["items"], (org, query)
+                        if round_number:  # the first warms
+                            samples[org].append((elapsed, spent["query"]))
+                        results[f"{org} {name}"] = {
+                            "calls": sum(calls.values()),
+                            "items": returned["items"],
+                            "found": len(response.json()["items"]),
+                        }
+                for org in orgs:
+                    results[f"{org} {name}"] |= {
+                        "ms": statistics.median(total for total, _ in samples[org]) * 1000,
+                        "query ms": statistics.median(query for _, query in samples[org]) * 1000,
+                        "other ms": statistics.median(total - query for total, query in samples[org]) * 1000,
+                    }
+    finally:
+        core.client.meta.events.unregister("after-call.dynamodb", count_items)
+    return results
+
+
+def index_cost(tickets: int = 20) -> dict[str, float]:
+    """What IndexTicketsFunction writes, per new ticket (its record and its first message's) and per
+    reply, for tickets of the bench's texts: the mean of `tickets`. The tickets and replies are put
+    as the API writes them, without its transactions (moto copies the whole table for each one).
+    Items written: postings (BatchWriteItem), counts (UpdateItem), the ticket's indexed words
+    (PutItem); reads: GetItem."""
+    import boto3
+
+    from helpdesk.domain.models import Author, AuthorKind, Message, stamp
+    from helpdesk.store import core
+    from helpdesk.store import tickets as repository
+    from tests.unit.search import indexer
+
+    client = boto3.client("dynamodb", region_name="eu-west-1")
+    written: dict[str, int] = {}
+    totals: dict[str, float] = {}
+
+    def count(params: dict, model: object, **_: object) -> None:
+        name = model.name  # type: ignore[attr-defined]
+        items = sum(len(r) for r in params["RequestItems"].values()) if name == "BatchWriteItem" else 1
+        written[name] = written.get(name, 0) + items
+
+    def settled(stage: str) -> None:
+        """The indexer catches up with the stream; what it wrote is added to `stage`'s mean."""
+        written.clear()
+        indexer.catch_up()
+        for name, items in written.items():
+            totals[f"{stage} {name}"] = totals.get(f"{stage} {name}", 0) + items / tickets
+
+    indexer.skip_pending()  # the bench's other writes
+    core.client.meta.events.register("provide-client-params.dynamodb", count, unique_id="bench-index-cost")
+    try:
+        texts = _texts(tickets * 2, seed=7)
+        for (subject, body), (_, answer) in zip(texts[:tickets], texts[tickets:], strict=True):
+            ticket_id, items = _ticket_items("index-cost", subject, body, reviewed=False)
+            client.batch_write_item(RequestItems={core.TABLE: [{"PutRequest": {"Item": i}} for i in items]})
+            settled("ticket")
+            message_id, at = stamp()
+            support = Author(id="u-support", email=None, kind=AuthorKind.SUPPORT)
+            reply = Message(id=message_id, author=support, body=answer, created_at=at)
+            client.put_item(TableName=core.TABLE, Item=repository.message_item(ticket_id, reply))
+            settled("reply")
+    finally:
+        core.client.meta.events.unregister("provide-client-params.dynamodb", unique_id="bench-index-cost")
+    return totals
+
+
+def print_search_latency(calls: dict[str, int]) -> None:
+    """What the indexer writes; then seed three orgs and search them (README: Performance)."""
+    cost = index_cost()  # first: its catch-up reads the stream, which the bulk load below leaves alone
+    print("\n## What the indexer writes (mean of 20 tickets of the bench's texts and a reply to each)\n")
+    print("| change | postings | count updates | indexed-words puts | reads |\n|---|---:|---:|---:|---:|")
+    for stage in ("ticket", "reply"):
+        print(
+            f"| {stage} | {cost.get(f'{stage} BatchWriteItem', 0):.1f} | {cost.get(f'{stage} UpdateItem', 0):.1f} | "
+            f"{cost.get(f'{stage} PutItem', 0):.1f} | {cost.get(f'{stage} GetItem', 0):.1f} |"
+        )
+
+    sizes = {"search-100": 100, "search-10000": 10_000, f"search-{SEARCH_BIG_ORG}": SEARCH_BIG_ORG}
+    started = time.perf_counter()
+    written = seed_search_orgs(sizes)
+    seconds = time.perf_counter() - started
+    print(
+        f"\n(seeded orgs of {', '.join(f'{n:,}' for n in sizes.values())} tickets with their search index: {written:,} items in {seconds:.0f} s)"
+    )
+    results = search_latency(calls, tuple(sizes))
+    small, _, big = sizes
+    print(
+        f"\n## Search latency as the org grows (first page; median of {SEARCH_ROUNDS}; moto reading one partition per Query)\n"
+    )
+    print(
+        "| q | ms: " + " / ".join(f"{n:,}" for n in sizes.values()) + f" | ratio {SEARCH_BIG_ORG:,} / 100 "
+        "| of which moto's Query, ms | ratio without it | AWS calls | items returned | tickets on the page |"
+    )
+    print("|---|---:|---:|---:|---:|---:|---:|---:|")
+    for name in SEARCH_QUERIES:
+        rows = [results[f"{org} {name}"] for org in sizes]
+        one, other = results[f"{small} {name}"], results[f"{big} {name}"]
+
+        def each(key: str, digits: int = 0, rows: list[dict[str, float]] = rows) -> str:
+            return " / ".join(f"{row[key]:.{digits}f}" for row in rows)
+
+        print(
+            f"| {name} | {each('ms', 1)} | {other['ms'] / one['ms']:.2f} | {each('query ms', 1)} | "
+            f"{other['other ms'] / one['other ms']:.2f} | {each('calls')} | {each('items')} | {each('found')} |"
+        )
+    print("\nmoto's own Query (every item of the table looked at), one 1-word rare search of each org:")
+    for org in sizes:
+        claims = {"sub": f"u-{org}", "email": f"u@{org}.test", "org_id": org, "roles": "[member]"}
+        started = time.perf_counter()
+        response = invoke_list(claims, {"q": _rare_word(org)})
+        print(f"- {org}: {time.perf_counter() - started:.1f} s ({len(response['items'])} found)")
+
+
+def invoke_list(claims: dict[str, str], query: dict[str, str]) -> dict:
+    from tests.support import event, invoke
+
+    response = invoke("list_tickets", event("list_tickets", query=query, claims=claims))
+    assert response.status == 200, response
+    return response.json()
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--baseline", metavar="REV", help="also measure the cold starts of this git revision")
@@ -511,6 +758,8 @@ def main() -> None:
         print(f"| 100 tickets | {review['small-org'] * 1000:.1f} | {review['small-org calls']:.0f} |")
         print(f"| 20,000 tickets | {review['big-org'] * 1000:.1f} | {review['big-org calls']:.0f} |")
         print(f"\nratio 20,000 / 100: {review['big-org'] / review['small-org']:.2f}")
+
+        print_search_latency(calls)
     finally:
         mock.stop()
 

@@ -25,7 +25,10 @@ PERMISSIONS: dict[str, dict[str, set[str]]] = {
         "s3:PutObject": {"AttachmentsBucket"},  # multipart requests' files (tickets/* only)
         "s3:DeleteObject": {"AttachmentsBucket"},  # ... deleted again when the write fails
     },
-    "ListTicketsFunction": {"dynamodb:Query": {"Table/index"}},
+    "ListTicketsFunction": {
+        "dynamodb:Query": {"Table/index", "Table"},  # lists; a word's postings (WORD#* keys only)
+        "dynamodb:BatchGetItem": {"Table"},  # word counts, and the tickets postings name with their words
+    },
     "GetTicketFunction": {"dynamodb:Query": {"Table"}},
     "UpdateTicketFunction": {
         **{f"dynamodb:{a}": {"Table"} for a in ("PutItem", "UpdateItem", "GetItem", "DeleteItem")},
@@ -92,6 +95,13 @@ PERMISSIONS: dict[str, dict[str, set[str]]] = {
         },  # From: the sender only
         "sqs:SendMessage": {"NotifyFailureQueue"},  # the stream's on-failure destination (SAM)
     },
+}
+PERMISSIONS["IndexTicketsFunction"] = {
+    "dynamodb:GetItem": {"Table"},  # a ticket's indexed words (INDEXED#*), its ticket (TICKET#*)
+    "dynamodb:PutItem": {"Table"},  # postings, counts, indexed words: WORD#*, COUNT#*, INDEXED#* keys only
+    "dynamodb:UpdateItem": {"Table"},
+    "dynamodb:BatchWriteItem": {"Table"},
+    "sqs:SendMessage": {"IndexTicketsFailureQueue"},  # the stream's on-failure destination (SAM)
 }
 ALWAYS_ALLOWED = {"logs:CreateLogGroup", "logs:CreateLogStream", "logs:PutLogEvents"}  # the basic execution role
 TRACING = {"xray:PutTraceSegments", "xray:PutTelemetryRecords", "xray:GetSamplingRules", "xray:GetSamplingTargets"}

@@ -12,9 +12,11 @@ import boto3
 from helpdesk.domain import lifecycle
 from helpdesk.domain.lifecycle import Outcome
 from helpdesk.domain.models import AI_REVIEWER, Message, ReviewStatus, Stamps, Ticket, TicketReview
+from helpdesk.store import search as search_store
 from helpdesk.store import tickets
 from local import template
 from tests.support import ACME_USER, Response, event, invoke
+from tests.unit.search import indexer as search_index
 
 PROBLEM_JSON = "application/problem+json"
 
@@ -96,7 +98,10 @@ def close(ticket_id: str, claims: dict[str, Any] | None = None, headers: dict[st
 
 
 def list_tickets(claims: dict[str, Any] | None = None, **query: str) -> Response:
-    """GET /v1/tickets from events/list_tickets.json with exactly `query` (not the sample's)."""
+    """GET /v1/tickets from events/list_tickets.json with exactly `query` (not the sample's); a
+    search (`q`) once the search index has caught up with the table's stream (eventual, seconds)."""
+    if "q" in query:
+        search_index.catch_up()
     return invoke("list_tickets", event("list_tickets", claims=claims or ACME_USER, query=query))
 
 
@@ -151,13 +156,15 @@ def aws_client(service: str) -> Any:
 
 
 def table_items() -> list[dict[str, Any]]:
-    """Everything in the table except Powertools' idempotency records, in a stable order."""
+    """Everything in the table except Powertools' idempotency records and the search index (which
+    the indexer derives from the rest), in a stable order."""
     client = aws_client("dynamodb")
     items: list[dict[str, Any]] = []
     request: dict[str, Any] = {"TableName": os.environ["TABLE_NAME"], "ConsistentRead": True}
+    skipped = ("idempotency#", *search_store.PARTITIONS)
     while True:
         response = client.scan(**request)
-        items += [item for item in response["Items"] if not item["pk"]["S"].startswith("idempotency#")]
+        items += [item for item in response["Items"] if not item["pk"]["S"].startswith(skipped)]
         if "LastEvaluatedKey" not in response:
             return sorted(items, key=lambda item: (item["pk"]["S"], item["sk"]["S"]))
 

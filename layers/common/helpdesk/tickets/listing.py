@@ -29,6 +29,10 @@ def list_tickets(caller: Caller, params: ListParams) -> TicketPage:
         by_response_due=params.sort == "response_due",
         breached_at=now() if params.breached == "true" else None,
     )
+    if params.q is not None:  # words: served from the word index, not by reading the list
+        from helpdesk.tickets import search  # only this path needs it (the list's cold start does not)
+
+        return search.search_tickets(caller, query, params.q, params.cursor)
     binding = _binding(caller, query)
     start = cursor.decode(params.cursor, binding) if params.cursor else None
     page = tickets.list_tickets(query, start)
