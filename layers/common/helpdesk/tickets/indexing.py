@@ -13,9 +13,6 @@ have. The stream delivers a ticket's records in order, one batch of a shard at a
 notes never reach the index (the event source's filter drops them; checked again here), nor do
 attachments."""
 
-from typing import Any
-
-from aws_lambda_powertools.utilities.parser.models import DynamoDBStreamChangedRecordModel, DynamoDBStreamRecordModel
 from pydantic import BaseModel, ConfigDict
 
 from helpdesk.domain.models import AuthorKind
@@ -23,20 +20,8 @@ from helpdesk.observability import logger
 from helpdesk.store import search as index
 from helpdesk.store import tickets
 from helpdesk.store.search import IndexedWords
+from helpdesk.store.stream import StreamRecord
 from helpdesk.tickets.search import MAX_WORDS_PER_TICKET, words
-
-# ---------------------------------------------------------------- typed stream records
-
-
-class Change(DynamoDBStreamChangedRecordModel):
-    """The images, as plain values (Powertools deserialises them from DynamoDB JSON)."""
-
-    NewImage: dict[str, Any] | None = None
-    OldImage: dict[str, Any] | None = None
-
-
-class StreamRecord(DynamoDBStreamRecordModel):
-    dynamodb: Change
 
 
 class TicketText(BaseModel):
