@@ -105,10 +105,9 @@ def main(argv: list[str] | None = None) -> int:
         if local_aws is not None:
             session = boto3.Session(region_name=config.REGION)
             values = {**functions.pseudo_parameters(), **parameters}
-            stack = template.create_all(session, config.PREFIX, endpoint)
-            functions.register_functions(stack)
+            stack = template.create_all(session, config.PREFIX, endpoint, values)
             aws.create_extras(session, stack, values, endpoint)
-        functions.register_functions(stack)
+        functions.register_functions(stack, {**functions.pseudo_parameters(), **parameters})
         specs = functions.discover(stack, {**functions.pseudo_parameters(), **parameters})
         if args.function not in specs:
             print(

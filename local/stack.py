@@ -79,8 +79,8 @@ class LocalStack:
         os.environ.update(aws_env)  # this process's own clients (pollers) talk to moto too
         session = boto3.Session(region_name=config.REGION)
         values = {**functions.pseudo_parameters(), **self.parameters}
-        self.stack = template.create_all(session, config.PREFIX, self.aws_url)
-        functions.register_functions(self.stack)
+        self.stack = template.create_all(session, config.PREFIX, self.aws_url, values)
+        functions.register_functions(self.stack, values)
         aws.create_extras(session, self.stack, values, self.aws_url)
         key_set = keys.ensure(self.state)
         self.specs = functions.discover(self.stack, values)
