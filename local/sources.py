@@ -18,7 +18,8 @@
   sends S3 event notifications to SQS); each event is invoked asynchronously: retried
   EventInvokeConfig.MaximumRetryAttempts times (default 2; 1 s and 2 s apart locally, where AWS
   waits about 1 and 2 minutes), then sent to the function's OnFailure destination or DLQ.
-Other event types are reported at start as not emulated."""
+Schedules (Schedule, ScheduleV2) run in local.schedules, EventBridge rules (EventBridgeRule,
+CloudWatchEvent) in local.events; other event types are reported at start as not emulated."""
 
 from __future__ import annotations
 

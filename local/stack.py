@@ -4,7 +4,9 @@ moto's server on a free loopback port stands in for AWS; every resource of templ
 created in it; every function runs in its own Lambda-like environment (local.worker); the
 gateway serves the template's HttpApi routes on 127.0.0.1:3000 (PORT overrides) with its JWT
 authorizer; the template's event sources (SQS, DynamoDB stream, S3) are polled as Lambda polls
-them. Demo tenants are seeded and their tokens written to .local/tokens.json; the stack describes
+them; events put on the template's bus are recorded (GET /_local/events) and delivered to its
+rules (local.events), functions invoke each other through Lambda's Invoke API (local.lambda_api),
+and its schedules run every LOCAL_SCHEDULE_SECONDS (local.schedules). Demo tenants are seeded and their tokens written to .local/tokens.json; the stack describes
 itself in .local/<port>/stack.json (for local.invoke, local.token, local.seed). Ctrl-C or SIGTERM
 stops it."""
 

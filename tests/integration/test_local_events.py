@@ -272,3 +272,10 @@ def test_the_event_log_refuses_unknown_filters_and_can_be_cleared(events: Events
     assert client.get("/_local/events", params={"detail-type": "No Such Thing"}).json() == []
     assert client.delete("/_local/events").status_code == 204
     assert client.get("/_local/events").json() == []
+
+
+def test_a_bad_schedule_period_stops_the_stack_with_a_clear_error(tmp_path: Path) -> None:
+    with pytest.raises(AssertionError) as failed:
+        start_stack(tmp_path, env={"LOCAL_SCHEDULE_SECONDS": "soon"})
+    assert "exited with 1" in str(failed.value)
+    assert "error: LOCAL_SCHEDULE_SECONDS must be a number of seconds, not 'soon'" in str(failed.value)
