@@ -216,9 +216,10 @@ class AsyncInvoker:
                 self._queue.put_nowait(None)
             except queue.Full:
                 break
+        deadline = time.monotonic() + 5  # an invocation under way ends when the runtime closes
         for thread in self._threads:
             if thread.is_alive():
-                thread.join(timeout=5)
+                thread.join(timeout=max(0.0, deadline - time.monotonic()))
 
     def submit(self, logical_id: str, event: Any, source: str, *, wait: float = ENQUEUE_WAIT_SECONDS) -> bool:
         """Queue an invocation; False (logged, counted as dropped) when the queue stays full."""
