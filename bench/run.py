@@ -249,7 +249,7 @@ def _ticket_items(org: str, subject: str, body: str, reviewed: bool) -> tuple[st
         created_by={"id": "u-1"}, source="api", created_at=at, updated_at=at, last_activity_at=at, version=1,
     )  # fmt: skip
     first = Message(id=ticket_id, author=Author(id="u-1", email=None, kind=AuthorKind.USER), body=body, created_at=at)
-    return ticket_id, [repository.ticket_item(ticket, body.lower()), repository.message_item(ticket.id, first)]
+    return ticket_id, [repository.ticket_item(ticket), repository.message_item(ticket.id, first)]
 
 
 def seed_org(org: str, count: int, seed: int) -> None:
