@@ -8,6 +8,10 @@
 - runtime   invokes functions in those environments (pools, timeouts, code reload)
 - gateway   the HTTP API: routes, payload format 2.0, CORS; authorizer: its JWT authorizer
 - sources   the event sources (SQS, DynamoDB stream, S3) and their failure handling; filters
+- events    EventBridge: PutEvents recorded (GET /_local/events) and delivered to the template's
+            rules; asynchronous invocation (retries, destinations); patterns: event patterns
+- lambda_api  Lambda's Invoke API for the template's functions (one function calling another)
+- schedules the template's schedules, run every LOCAL_SCHEDULE_SECONDS
 - keys, token  the local identity provider's key set; `python -m local.token` mints tokens
 - invoke    `python -m local.invoke <Function> -e <event.json>`: a docker-free `sam local invoke`
 """

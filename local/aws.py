@@ -34,6 +34,12 @@ from typing import Any
 from urllib.parse import parse_qs
 
 from local import config, dynamodb, sqs, template
+from local.events import EventHub
+
+# Lambda's Invoke API, answered by the local stack's own functions: (method, path, query, headers,
+# body) -> (status, headers, body)
+FunctionCalls = Callable[[str, str, str, dict[str, str], bytes], tuple[int, list[tuple[str, str]], bytes]]
+_INVOKE = re.compile(r"^/2015-03-31/functions/[^/]+/invocations/?$")
 
 HOUSEKEEPING_SECONDS = 60.0
 MAILS_KEPT = 10_000  # /_local/mail keeps the most recent ones
@@ -174,12 +180,24 @@ def mail_from_v1(form: dict[str, list[str]], message_id: str) -> dict[str, Any]:
 class LocalAwsMiddleware:
     """WSGI middleware in front of moto's application (see the module docstring)."""
 
-    def __init__(self, app: Callable[[Environ, StartResponse], Iterable[bytes]], mailbox: Mailbox) -> None:
+    def __init__(
+        self,
+        app: Callable[[Environ, StartResponse], Iterable[bytes]],
+        mailbox: Mailbox,
+        events: EventHub | None = None,
+        functions: FunctionCalls | None = None,
+    ) -> None:
         self.app, self.mailbox = app, mailbox
+        self.events = events
+        self.functions = functions  # Lambda's Invoke API, once the stack's functions run (local.lambda_api)
 
     def __call__(self, environ: Environ, start_response: StartResponse) -> Iterable[bytes]:
         method, path = environ.get("REQUEST_METHOD", ""), environ.get("PATH_INFO", "")
         authorization = environ.get("HTTP_AUTHORIZATION", "")
+        if method == "POST" and self.events is not None and environ.get("HTTP_X_AMZ_TARGET") == "AWSEvents.PutEvents":
+            return self._put_events(environ, start_response, self.events)
+        if self.functions is not None and _INVOKE.match(path):
+            return self._invoke(environ, start_response, self.functions)
         if method == "POST" and path == "/v2/email/outbound-emails":
             body = _body(environ)
             return self._capture(environ, start_response, lambda mid: mail_from_v2(json.loads(body or b"{}"), mid))
@@ -201,6 +219,51 @@ class LocalAwsMiddleware:
             if problem:
                 return _s3_error(start_response, *problem)
         return self.app(environ, start_response)
+
+    def _put_events(self, environ: Environ, start_response: StartResponse, hub: EventHub) -> Iterable[bytes]:
+        """PutEvents goes to moto; the entries it accepted go to the hub (recorded and delivered)."""
+        request = _body(environ)
+        status, body = self._forward(environ, start_response)
+        if status.startswith("200"):
+            try:
+                hub.published(json.loads(request or b"{}"), json.loads(body or b"{}"))
+            except ValueError:
+                logging.getLogger("local.aws").warning("a PutEvents request or answer was not JSON; not recorded")
+        return [body]
+
+    def _invoke(self, environ: Environ, start_response: StartResponse, functions: FunctionCalls) -> Iterable[bytes]:
+        headers = {
+            key[5:].replace("_", "-").lower(): value for key, value in environ.items() if key.startswith("HTTP_")
+        }
+        if "CONTENT_TYPE" in environ:
+            headers["content-type"] = environ["CONTENT_TYPE"]
+        status, reply_headers, body = functions(
+            environ.get("REQUEST_METHOD", ""),
+            environ.get("PATH_INFO", ""),
+            environ.get("QUERY_STRING", ""),
+            headers,
+            _body(environ),
+        )
+        reason = {200: "OK", 202: "Accepted", 204: "No Content", 400: "Bad Request", 404: "Not Found"}.get(status, "")
+        start_response(f"{status} {reason}".strip(), [*reply_headers, ("Content-Length", str(len(body)))])
+        return [body]
+
+    def _forward(self, environ: Environ, start_response: StartResponse) -> tuple[str, bytes]:
+        """moto's answer to the request, passed on; its status line and body."""
+        seen: dict[str, Any] = {}
+
+        def capture_status(status: str, headers: list[tuple[str, str]], exc_info: Any = None) -> Any:
+            seen["status"] = status
+            return start_response(status, headers, exc_info) if exc_info else start_response(status, headers)
+
+        result = self.app(environ, capture_status)
+        try:
+            body = b"".join(result)
+        finally:
+            close = getattr(result, "close", None)
+            if close:
+                close()
+        return str(seen.get("status", "")), body
 
     def _capture(
         self, environ: Environ, start_response: StartResponse, build: Callable[[str], dict[str, Any]]
@@ -399,12 +462,16 @@ class LocalAws:
         sqs.install()
         untrack_models()
         self.mailbox = Mailbox()
-        mailbox = self.mailbox
+        self.events = EventHub()
+        mailbox, events = self.mailbox, self.events
         self._stopped = threading.Event()
+        middleware: list[LocalAwsMiddleware] = []
+        self._middleware = middleware
 
         class _Server(ThreadedMotoServer):
             def _server_entry(self) -> None:
-                app = LocalAwsMiddleware(DomainDispatcherApplication(create_backend_app), mailbox)
+                app = LocalAwsMiddleware(DomainDispatcherApplication(create_backend_app), mailbox, events)
+                middleware.append(app)
                 self._server = make_server(self._ip_address, self._port, app, True, request_handler=MotoRequestHandler)
                 self._server_ready_event.set()
                 self._server.serve_forever()
@@ -417,6 +484,11 @@ class LocalAws:
         self.url = f"http://{host}:{port}"
         threading.Thread(target=self._housekeeping, name="aws-housekeeping", daemon=True).start()
         return self.url
+
+    def serve_functions(self, functions: FunctionCalls | None) -> None:
+        """Answer Lambda's Invoke API with these (the stack's functions); None: moto answers."""
+        for app in self._middleware:
+            app.functions = functions
 
     def _housekeeping(self) -> None:
         while not self._stopped.wait(HOUSEKEEPING_SECONDS):

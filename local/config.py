@@ -42,6 +42,8 @@ PARAMETERS = {
     "JwtAudience": AUDIENCE,
     "SenderEmail": "noreply@helpdesk.test",
     "SupportEmail": "support@helpdesk.test",
+    # the demo cluster-context provider (DescribeClusterFunction) runs, and the reviewer asks it
+    "DemoClusterContext": "true",
 }
 
 

@@ -70,9 +70,10 @@ def function_arn(logical_id: str) -> str:
     return f"arn:aws:lambda:{config.REGION}:{config.ACCOUNT_ID}:function:{function_name(logical_id)}"
 
 
-def register_functions(stack: template.Stack) -> None:
-    """Let `!Ref Function` / `!GetAtt Function.Arn` resolve like the created resources do."""
-    for logical_id in template.resources(FUNCTION):
+def register_functions(stack: template.Stack, parameters: dict[str, str] | None = None) -> None:
+    """Let `!Ref Function` / `!GetAtt Function.Arn` resolve like the created resources do (the
+    functions whose `Condition` holds for `parameters`, template defaults where not given)."""
+    for logical_id in template.created(FUNCTION, stack, parameters):
         stack.names[logical_id] = function_name(logical_id)
         stack.arns[logical_id] = function_arn(logical_id)
 
@@ -90,12 +91,13 @@ def pseudo_parameters() -> dict[str, str]:
 
 
 def discover(stack: template.Stack, parameters: dict[str, str]) -> dict[str, FunctionSpec]:
-    """Every AWS::Serverless::Function of the template, ready to run against `stack`."""
+    """Every AWS::Serverless::Function of the template that exists for these parameters (its
+    resource `Condition` holds), ready to run against `stack`."""
     base = template.TEMPLATE.parent
     layers = template.resources(LAYER)
     values = {**pseudo_parameters(), **parameters}
     specs: dict[str, FunctionSpec] = {}
-    for logical_id in template.resources(FUNCTION):
+    for logical_id in template.created(FUNCTION, stack, values):
         props = merged_properties(logical_id)
         code_dir = (base / str(props.get("CodeUri", "."))).resolve()
         paths = [code_dir]

@@ -105,10 +105,9 @@ def main(argv: list[str] | None = None) -> int:
         if local_aws is not None:
             session = boto3.Session(region_name=config.REGION)
             values = {**functions.pseudo_parameters(), **parameters}
-            stack = template.create_all(session, config.PREFIX, endpoint)
-            functions.register_functions(stack)
+            stack = template.create_all(session, config.PREFIX, endpoint, values)
             aws.create_extras(session, stack, values, endpoint)
-        functions.register_functions(stack)
+        functions.register_functions(stack, {**functions.pseudo_parameters(), **parameters})
         specs = functions.discover(stack, {**functions.pseudo_parameters(), **parameters})
         if args.function not in specs:
             print(
@@ -122,9 +121,16 @@ def main(argv: list[str] | None = None) -> int:
             spec.environment.update({k: str(v) for k, v in overrides.get("Parameters", {}).items()})
             spec.environment.update({k: str(v) for k, v in overrides.get(args.function, {}).items()})
         keep = ("PATH", "HOME", "LANG", "LC_ALL", "TMPDIR")
+        # every function (environments start only when invoked): the one asked for may invoke another
         runtime = Runtime(
-            {args.function: spec}, {**{k: os.environ[k] for k in keep if k in os.environ}, **aws_env}, watch=False
+            {**specs, args.function: spec},
+            {**{k: os.environ[k] for k in keep if k in os.environ}, **aws_env},
+            watch=False,
         )
+        if local_aws is not None:  # a running stack answers Lambda's Invoke itself
+            from local.lambda_api import LambdaApi
+
+            local_aws.serve_functions(LambdaApi(runtime))
         invocation = runtime.invoke(args.function, event)
         init = f"  Init Duration: {invocation.init_ms} ms" if invocation.init_ms is not None else ""
         print(

@@ -18,7 +18,8 @@
   sends S3 event notifications to SQS); each event is invoked asynchronously: retried
   EventInvokeConfig.MaximumRetryAttempts times (default 2; 1 s and 2 s apart locally, where AWS
   waits about 1 and 2 minutes), then sent to the function's OnFailure destination or DLQ.
-Other event types are reported at start as not emulated."""
+Schedules (Schedule, ScheduleV2) run in local.schedules, EventBridge rules (EventBridgeRule,
+CloudWatchEvent) in local.events; other event types are reported at start as not emulated."""
 
 from __future__ import annotations
 
@@ -51,6 +52,7 @@ STREAM_POLL_SECONDS = 0.25  # Lambda reads each shard four times a second
 SQS_BATCHES_AT_ONCE = 5  # Lambda's pollers of a queue, at first
 CORES = os.cpu_count() or 1
 SUPPORTED = ("HttpApi", "SQS", "DynamoDB", "S3")
+ELSEWHERE = ("Schedule", "ScheduleV2", "EventBridgeRule", "CloudWatchEvent")  # local.schedules, local.events
 
 
 def _now_iso() -> str:
@@ -91,8 +93,10 @@ class Destinations:
             self._urls[arn] = self._sqs.get_queue_url(QueueName=name, QueueOwnerAWSAccountId=account)["QueueUrl"]
         return self._urls[arn]
 
-    def send(self, arn: str, document: dict[str, Any], attributes: dict[str, Any] | None = None) -> None:
-        body = json.dumps(document)
+    def send(self, arn: str, document: Any, attributes: dict[str, Any] | None = None) -> None:
+        self.send_text(arn, json.dumps(document), attributes)
+
+    def send_text(self, arn: str, body: str, attributes: dict[str, Any] | None = None) -> None:
         if ":sqs:" in arn:
             self._sqs.send_message(QueueUrl=self.queue_url(arn), MessageBody=body, MessageAttributes=attributes or {})
         elif ":sns:" in arn:
@@ -752,25 +756,32 @@ class S3Poller(Poller):
         self._remove(message)
 
     def _record(self, event: Any, invocation: Invocation, attempts: int, condition: str) -> dict[str, Any]:
-        response_context: dict[str, Any] = {"statusCode": 200, "executedVersion": "$LATEST"}
-        if invocation.error:
-            response_context["functionError"] = "Unhandled"
-        return {
-            "version": "1.0",
-            "timestamp": _now_iso(),
-            "requestContext": {
-                "requestId": invocation.request_id,
-                "functionArn": f"{self.spec.arn}:$LATEST",
-                "condition": condition,
-                "approximateInvokeCount": attempts,
-            },
-            "requestPayload": event,
-            "responseContext": response_context,
-            "responsePayload": invocation.error if invocation.error else invocation.payload,
-        }
+        return async_record(event, invocation, self.spec.arn, attempts, condition)
 
     def _remove(self, message: dict[str, Any]) -> None:
         self.sqs.delete_message(QueueUrl=self.queue_url, ReceiptHandle=message["ReceiptHandle"])
+
+
+def async_record(
+    event: Any, invocation: Invocation, function_arn: str, attempts: int, condition: str
+) -> dict[str, Any]:
+    """What an asynchronous invocation's OnSuccess / OnFailure destination receives."""
+    response_context: dict[str, Any] = {"statusCode": 200, "executedVersion": "$LATEST"}
+    if invocation.error:
+        response_context["functionError"] = "Unhandled"
+    return {
+        "version": "1.0",
+        "timestamp": _now_iso(),
+        "requestContext": {
+            "requestId": invocation.request_id,
+            "functionArn": f"{function_arn}:$LATEST",
+            "condition": condition,
+            "approximateInvokeCount": attempts,
+        },
+        "requestPayload": event,
+        "responseContext": response_context,
+        "responsePayload": invocation.error if invocation.error else invocation.payload,
+    }
 
 
 def _complete_s3_record(record: dict[str, Any]) -> None:
@@ -829,6 +840,8 @@ class EventSources:
         for spec in specs.values():
             for name, event in spec.events.items():
                 kind, props = event.get("Type"), event.get("Properties") or {}
+                if kind in ELSEWHERE:
+                    continue
                 if kind not in SUPPORTED:
                     self.skipped.append(f"{spec.logical_id}.{name} ({kind}) is not emulated")
                     continue

@@ -4,7 +4,9 @@ moto's server on a free loopback port stands in for AWS; every resource of templ
 created in it; every function runs in its own Lambda-like environment (local.worker); the
 gateway serves the template's HttpApi routes on 127.0.0.1:3000 (PORT overrides) with its JWT
 authorizer; the template's event sources (SQS, DynamoDB stream, S3) are polled as Lambda polls
-them. Demo tenants are seeded and their tokens written to .local/tokens.json; the stack describes
+them; events put on the template's bus are recorded (GET /_local/events) and delivered to its
+rules (local.events), functions invoke each other through Lambda's Invoke API (local.lambda_api),
+and its schedules run every LOCAL_SCHEDULE_SECONDS (local.schedules). Demo tenants are seeded and their tokens written to .local/tokens.json; the stack describes
 itself in .local/<port>/stack.json (for local.invoke, local.token, local.seed). Ctrl-C or SIGTERM
 stops it."""
 
@@ -57,6 +59,7 @@ class LocalStack:
 
         from local import aws, functions, keys, template, web
         from local.gateway import Gateway, Server, routes_from_template
+        from local.lambda_api import LambdaApi
         from local.runtime import Runtime
         from local.sources import EventSources
 
@@ -79,11 +82,12 @@ class LocalStack:
         os.environ.update(aws_env)  # this process's own clients (pollers) talk to moto too
         session = boto3.Session(region_name=config.REGION)
         values = {**functions.pseudo_parameters(), **self.parameters}
-        self.stack = template.create_all(session, config.PREFIX, self.aws_url)
-        functions.register_functions(self.stack)
+        self.stack = template.create_all(session, config.PREFIX, self.aws_url, values)
+        functions.register_functions(self.stack, values)
         aws.create_extras(session, self.stack, values, self.aws_url)
         key_set = keys.ensure(self.state)
         self.specs = functions.discover(self.stack, values)
+        self._events_and_schedules(session, values)  # a rule or schedule the stack cannot run stops it here
         self.runtime.set_functions(self.specs, aws_env)
         init_errors = self.runtime.warm()
         for logical_id, error in sorted(init_errors.items()):
@@ -94,12 +98,39 @@ class LocalStack:
         self.server.start()
         self.sources = EventSources(self.specs, self.stack, values, self.runtime, session, self.aws_url)
         self.sources.start()
+        self.invoker.start()
+        self.aws.events.listeners.append(self.delivery)
+        self.aws.serve_functions(LambdaApi(self.runtime, self.invoker))
+        self.scheduler.start()
         self.tokens = self._mint_tokens()
         if self.seed_tenants:
             self._seed()
         self._write_state()
         self.ready.set()
         self.startup_seconds = time.perf_counter() - started
+
+    def _events_and_schedules(self, session: Any, values: dict[str, str]) -> None:
+        """The template's event rules and schedules, the asynchronous invoker they use, and which
+        buses /_local/events records (the template's own; the default bus when it has none)."""
+        from local import events, schedules, template
+        from local.sources import Destinations, async_config
+
+        try:
+            rules, skipped_rules = events.rules_from_template(self.specs, self.stack, values)
+            found, skipped_schedules = schedules.schedules_from_template(self.specs, self.stack, values)
+            period = schedules.period_from_environment()
+        except ValueError as exc:
+            raise SystemExit(str(exc)) from None
+        self.not_emulated = skipped_rules + skipped_schedules
+        destinations = Destinations(session, self.aws_url)
+        configs = {logical_id: async_config(spec, self.stack, values) for logical_id, spec in self.specs.items()}
+        self.invoker = events.AsyncInvoker(self.runtime, configs, destinations)
+        self.delivery = events.Delivery(rules, self.invoker, destinations)
+        self.scheduler = schedules.Scheduler(found, self.invoker, period)
+        buses = {
+            self.stack.names[logical_id] for logical_id in template.created("AWS::Events::EventBus", self.stack, values)
+        }
+        self.aws.events.recorded_buses = buses or {events.DEFAULT_BUS}
 
     def _local_endpoints(self, key_set: dict[str, Any]) -> None:
         from local.gateway import HttpRequest, HttpResponse, message
@@ -122,6 +153,9 @@ class LocalStack:
                     "functions": sorted(self.specs),
                     "routes": len(self.routes),
                     "event_sources": [poller.description for poller in self.sources.pollers],
+                    "rules": self.delivery.status(),
+                    "schedules": self.scheduler.status(),
+                    "asynchronous_pending": self.invoker.pending(),
                 },
             )
 
@@ -137,6 +171,24 @@ class LocalStack:
                 ]
             return reply(200, mails)
 
+        def events(request: HttpRequest) -> HttpResponse:
+            """The events put on the template's bus, oldest first (the last EVENTS_KEPT)."""
+            known = ("detail-type", "source")
+            query = dict(parse_qsl(request.raw_query, keep_blank_values=True))
+            unknown = sorted(set(query) - set(known))
+            if unknown:
+                return reply(
+                    400,
+                    {
+                        "message": f"unknown query parameter {', '.join(unknown)}; /_local/events takes {', '.join(known)}"
+                    },
+                )
+            return reply(200, self.aws.events.log.all(query.get("detail-type"), query.get("source")))
+
+        def clear_events(_: HttpRequest) -> HttpResponse:
+            self.aws.events.log.clear()
+            return HttpResponse(204, [], b"")
+
         def clear_mail(_: HttpRequest) -> HttpResponse:
             self.aws.mailbox.clear()
             return HttpResponse(204, [], b"")
@@ -151,6 +203,8 @@ class LocalStack:
                 ("GET", "/_local/health"): health,
                 ("GET", "/_local/mail"): mail,
                 ("DELETE", "/_local/mail"): clear_mail,
+                ("GET", "/_local/events"): events,
+                ("DELETE", "/_local/events"): clear_events,
                 ("GET", "/_local/jwks.json"): lambda _: reply(200, key_set),
                 ("GET", "/_local/routes"): routes,
                 ("POST", "/_local/health"): lambda _: message(405, "Method Not Allowed"),
@@ -233,7 +287,14 @@ class LocalStack:
             except (OSError, ValueError):
                 pass
         # the front door first, then what feeds the functions, the functions, and AWS last
-        for part, method in (("server", "stop"), ("sources", "stop"), ("runtime", "close"), ("aws", "stop")):
+        for part, method in (
+            ("server", "stop"),
+            ("scheduler", "stop"),
+            ("sources", "stop"),
+            ("invoker", "stop"),
+            ("runtime", "close"),
+            ("aws", "stop"),
+        ):
             component = self.__dict__.pop(part, None)
             if component is None:
                 continue
@@ -255,7 +316,14 @@ class LocalStack:
         ]
         for poller in self.sources.pollers:
             lines.append(f"  event source: {poller.description}")
-        for skipped in self.sources.skipped:
+        for rule in self.delivery.rules:
+            lines.append(f"  event {rule.description}")
+        for schedule in self.scheduler.schedules:
+            lines.append(
+                f"  schedule {schedule.name} ({schedule.expression}) → {schedule.function}, "
+                f"locally every {self.scheduler.period:g} s (LOCAL_SCHEDULE_SECONDS)"
+            )
+        for skipped in [*self.sources.skipped, *self.not_emulated]:
             lines.append(f"  not emulated: {skipped}")
         lines.append(f"  demo tokens (valid 24 h) in {shown}:")
         for user in config.DEMO_USERS:
@@ -269,6 +337,7 @@ class LocalStack:
             '  curl -s $API/v1/tickets -H "Authorization: Bearer $TOKEN"',
             '  curl -s $API/v1/tickets/<id> -H "Authorization: Bearer $TOKEN"',
             "  curl -s $API/_local/mail",
+            "  curl -s '$API/_local/events?detail-type=Ticket%20Created'",
             f"  other users: TOKEN=$(jq -r .support {shlex.quote(shown)})",
             f"  any user:    TOKEN=$({self.token_command()})",
             "",

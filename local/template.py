@@ -55,7 +55,7 @@ def policy_statements(function: dict[str, Any], template: dict[str, Any] | None 
     """The statements a function's role is granted: its inline `Policies` statements and those of the
     template's managed policies it names (`- !Ref SomePolicy`)."""
     template = template or load()
-    statements: list[dict[str, Any]] = []
+    statements: list[dict[str, Any] | None] = []
     for policy in function["Properties"].get("Policies", []):
         if isinstance(policy, dict) and "Ref" in policy:
             managed = template["Resources"][policy["Ref"]]
@@ -76,6 +76,11 @@ def _granted(statement: dict[str, Any]) -> dict[str, Any] | None:
     return statement
 
 
+def created(kind: str, stack: Stack, parameters: dict[str, str] | None = None) -> dict[str, dict[str, Any]]:
+    """The resources of a kind that exist for these parameter values (see `active`)."""
+    return {name: res for name, res in resources(kind).items() if active(name, stack, parameters or {})}
+
+
 @dataclass
 class Stack:
     """Physical names of the resources created from the template."""
@@ -85,8 +90,10 @@ class Stack:
     secrets: dict[str, str] = field(default_factory=dict)  # secret ARN -> its generated value
 
 
-def create_tables(dynamodb: Any, stack: Stack, prefix: str = "helpdesk") -> None:
-    for logical_id, res in resources("AWS::DynamoDB::Table").items():
+def create_tables(
+    dynamodb: Any, stack: Stack, prefix: str = "helpdesk", parameters: dict[str, str] | None = None
+) -> None:
+    for logical_id, res in created("AWS::DynamoDB::Table", stack, parameters).items():
         props = res["Properties"]
         name = f"{prefix}-{logical_id}".lower()
         request: dict[str, Any] = {
@@ -109,8 +116,8 @@ def create_tables(dynamodb: Any, stack: Stack, prefix: str = "helpdesk") -> None
             stack.arns[f"{logical_id}.StreamArn"] = description["LatestStreamArn"]
 
 
-def create_queues(sqs: Any, stack: Stack, prefix: str = "helpdesk") -> None:
-    queues = resources("AWS::SQS::Queue")
+def create_queues(sqs: Any, stack: Stack, prefix: str = "helpdesk", parameters: dict[str, str] | None = None) -> None:
+    queues = created("AWS::SQS::Queue", stack, parameters)
     # dead-letter queues first: the others name them in their redrive policy
     ordered = sorted(queues, key=lambda logical_id: "RedrivePolicy" in queues[logical_id]["Properties"])
     for logical_id in ordered:
@@ -128,17 +135,19 @@ def create_queues(sqs: Any, stack: Stack, prefix: str = "helpdesk") -> None:
         stack.arns[logical_id] = arn
 
 
-def create_buckets(s3: Any, stack: Stack, prefix: str = "helpdesk") -> None:
-    for logical_id in resources("AWS::S3::Bucket"):
+def create_buckets(s3: Any, stack: Stack, prefix: str = "helpdesk", parameters: dict[str, str] | None = None) -> None:
+    for logical_id in created("AWS::S3::Bucket", stack, parameters):
         name = f"{prefix}-{logical_id}".lower()
         s3.create_bucket(Bucket=name, CreateBucketConfiguration={"LocationConstraint": s3.meta.region_name})
         stack.names[logical_id] = name
         stack.arns[logical_id] = f"arn:aws:s3:::{name}"
 
 
-def create_secrets(secretsmanager: Any, stack: Stack, prefix: str = "helpdesk") -> None:
+def create_secrets(
+    secretsmanager: Any, stack: Stack, prefix: str = "helpdesk", parameters: dict[str, str] | None = None
+) -> None:
     """Secrets the template generates (GenerateSecretString), generated here the same way."""
-    for logical_id, res in resources("AWS::SecretsManager::Secret").items():
+    for logical_id, res in created("AWS::SecretsManager::Secret", stack, parameters).items():
         spec = res["Properties"].get("GenerateSecretString", {})
         value = secretsmanager.get_random_password(
             PasswordLength=int(spec.get("PasswordLength", 32)),
@@ -149,19 +158,25 @@ def create_secrets(secretsmanager: Any, stack: Stack, prefix: str = "helpdesk") 
         stack.secrets[arn] = value
 
 
-def create_event_buses(events: Any, stack: Stack, prefix: str = "helpdesk") -> None:
-    for logical_id in resources("AWS::Events::EventBus"):
+def create_event_buses(
+    events: Any, stack: Stack, prefix: str = "helpdesk", parameters: dict[str, str] | None = None
+) -> None:
+    for logical_id in created("AWS::Events::EventBus", stack, parameters):
         name = f"{prefix}-{logical_id}".lower()
         stack.arns[logical_id] = events.create_event_bus(Name=name)["EventBusArn"]
         stack.names[logical_id] = name
 
 
-def create_all(session: Any, prefix: str = "helpdesk", endpoint_url: str | None = None) -> Stack:
+def create_all(
+    session: Any, prefix: str = "helpdesk", endpoint_url: str | None = None, parameters: dict[str, str] | None = None
+) -> Stack:
+    """Every resource of the template whose condition holds for `parameters` (template defaults
+    where not given)."""
     stack = Stack()
-    create_event_buses(session.client("events", endpoint_url=endpoint_url), stack, prefix)
-    create_secrets(session.client("secretsmanager", endpoint_url=endpoint_url), stack, prefix)
-    create_tables(session.client("dynamodb", endpoint_url=endpoint_url), stack, prefix)
-    create_queues(session.client("sqs", endpoint_url=endpoint_url), stack, prefix)
+    create_event_buses(session.client("events", endpoint_url=endpoint_url), stack, prefix, parameters)
+    create_secrets(session.client("secretsmanager", endpoint_url=endpoint_url), stack, prefix, parameters)
+    create_tables(session.client("dynamodb", endpoint_url=endpoint_url), stack, prefix, parameters)
+    create_queues(session.client("sqs", endpoint_url=endpoint_url), stack, prefix, parameters)
     create_buckets(session.client("s3", endpoint_url=endpoint_url), stack, prefix)
     return stack
 
@@ -187,10 +202,42 @@ def _values(stack: Stack, parameters: dict[str, str]) -> dict[str, str]:
     return {**defaults, **parameters, **stack.names}
 
 
-def _condition(name: str, values: dict[str, str]) -> bool:
-    """A template condition of the form !Equals [!Ref Parameter, "value"]."""
-    left, right = load()["Conditions"][name]["Fn::Equals"]
-    return str(values.get(left["Ref"], "")) == str(right)
+def condition(name: str, stack: Stack, parameters: dict[str, str]) -> bool:
+    """Whether the template's condition `name` holds for these parameter values."""
+    return _condition(name, _values(stack, parameters), stack)
+
+
+def active(logical_id: str, stack: Stack, parameters: dict[str, str]) -> bool:
+    """Whether a resource is created: it has no `Condition`, or its condition holds (a resource
+    whose condition is false does not exist, as in CloudFormation)."""
+    name = load()["Resources"][logical_id].get("Condition")
+    return name is None or condition(str(name), stack, parameters)
+
+
+def _condition(name: str, values: dict[str, str], stack: Stack) -> bool:
+    conditions = load().get("Conditions", {})
+    if name not in conditions:
+        raise ValueError(f"the template has no condition {name!r}")
+    return _holds(conditions[name], values, stack)
+
+
+def _holds(expression: Any, values: dict[str, str], stack: Stack) -> bool:
+    """A condition function (Fn::Equals, Fn::Not, Fn::And, Fn::Or, Condition) evaluated."""
+    if not isinstance(expression, dict) or len(expression) != 1:
+        raise ValueError(f"not a condition: {expression!r}")
+    function, argument = next(iter(expression.items()))
+    if function in ("Condition", "Fn::Condition"):  # !Condition reads as Fn::Condition
+        return _condition(str(argument), values, stack)
+    if function == "Fn::Equals":
+        left, right = argument
+        return _resolve(left, values, stack) == _resolve(right, values, stack)
+    if function == "Fn::Not":
+        return not _holds(argument[0], values, stack)
+    if function == "Fn::And":
+        return all(_holds(item, values, stack) for item in argument)
+    if function == "Fn::Or":
+        return any(_holds(item, values, stack) for item in argument)
+    raise ValueError(f"unsupported condition function {function!r}")
 
 
 def _resolve(value: Any, values: dict[str, str], stack: Stack) -> str:
@@ -201,7 +248,7 @@ def _resolve(value: Any, values: dict[str, str], stack: Stack) -> str:
         return values.get(value["Ref"], "")
     if isinstance(value, dict) and "Fn::If" in value:
         condition, when_true, when_false = value["Fn::If"]
-        return _resolve(when_true if _condition(condition, values) else when_false, values, stack)
+        return _resolve(when_true if _condition(condition, values, stack) else when_false, values, stack)
     if isinstance(value, dict) and "Fn::GetAtt" in value:
         logical_id, attribute = value["Fn::GetAtt"]
         return _attribute(logical_id, attribute, stack)

@@ -75,12 +75,15 @@ class RunningStack:
             raise AssertionError(f"{exc}; the stack's last errors:\n" + "\n".join(errors[-8:])) from None
 
 
-def start_stack(tmp: Path, template: Path | None = None, state: Path | None = None) -> RunningStack:
+def start_stack(
+    tmp: Path, template: Path | None = None, state: Path | None = None, env: dict[str, str] | None = None
+) -> RunningStack:
     """A stack on a free port, its log in `tmp`; its state (key set, tokens, stack.json) in `state`
-    (like a checkout's .local/, which two stacks may share), else in `tmp`/state."""
+    (like a checkout's .local/, which two stacks may share), else in `tmp`/state; `env` adds to
+    its environment (e.g. LOCAL_SCHEDULE_SECONDS)."""
     port = free_port()
     state = state or tmp / "state"
-    env = {**os.environ, "PORT": str(port), "HELPDESK_LOCAL_DIR": str(state), "PYTHONUNBUFFERED": "1"}
+    env = {**os.environ, "PORT": str(port), "HELPDESK_LOCAL_DIR": str(state), "PYTHONUNBUFFERED": "1", **(env or {})}
     env.pop("AWS_ENDPOINT_URL", None)
     if template is not None:
         env["HELPDESK_TEMPLATE"] = str(template)

@@ -3,7 +3,9 @@
 Over HTTP it echoes the event it received (or answers as `?mode=` asks); from an event source it
 appends each event to $PROBE_LOG and fails the records that ask for it: an SQS body or a stream
 item's `probe` attribute saying "fail" (reported as a batch item failure) or "raise" (the whole
-invocation fails), an S3 key containing "raise"."""
+invocation fails), an S3 key containing "raise". Invoked otherwise (an EventBridge rule, a schedule,
+Lambda's Invoke API) it appends `{"function": ..., "event": ...}` to $PROBE_LOG, and raises when the
+event's detail (or itself) says `"probe": "raise"`."""
 
 import base64
 import json
@@ -15,6 +17,8 @@ from typing import Any
 def lambda_handler(event: dict[str, Any], context: Any) -> Any:
     if "Records" in event:
         return _records(event)
+    if "requestContext" not in event:  # an EventBridge event, a schedule's payload, a direct invocation
+        return _direct(event, context)
     query = event.get("queryStringParameters") or {}
     mode = query.get("mode")
     if mode == "inferred":
@@ -69,3 +73,12 @@ def _records(event: dict[str, Any]) -> Any:
         if verdict == "fail":
             failures.append({"itemIdentifier": identifier})
     return {"batchItemFailures": failures}
+
+
+def _direct(event: dict[str, Any], context: Any) -> Any:
+    with open(os.environ["PROBE_LOG"], "a") as log:
+        log.write(json.dumps({"function": context.function_name, "event": event}) + "\n")
+    detail = event.get("detail") if isinstance(event.get("detail"), dict) else event
+    if detail.get("probe") == "raise":
+        raise RuntimeError("the probe was asked to fail (direct)")
+    return {"probe": "ok", "received": event}
