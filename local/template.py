@@ -55,7 +55,7 @@ def policy_statements(function: dict[str, Any], template: dict[str, Any] | None 
     """The statements a function's role is granted: its inline `Policies` statements and those of the
     template's managed policies it names (`- !Ref SomePolicy`)."""
     template = template or load()
-    statements: list[dict[str, Any] | None] = []
+    statements: list[dict[str, Any]] = []
     for policy in function["Properties"].get("Policies", []):
         if isinstance(policy, dict) and "Ref" in policy:
             managed = template["Resources"][policy["Ref"]]
