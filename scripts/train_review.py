@@ -333,7 +333,7 @@ def _category_matrix(issues: list[Issue]) -> tuple[Sparse, np.ndarray, np.ndarra
 
     labelled = [issue for issue in issues if issue.category]
     x = Sparse([buckets_of(features(issue.title or None, issue.body), BUCKETS) for issue in labelled])
-    y = np.array([CLASSES.index(issue.category) for issue in labelled])  # type: ignore[arg-type]
+    y = np.array([CLASSES.index(issue.category) for issue in labelled])
     counts = np.bincount(y, minlength=len(CLASSES)).astype(float)
     balance = np.where(counts > 0, (len(y) / (len(CLASSES) * np.maximum(counts, 1))) ** BALANCE, 0.0)
     weight = balance[y] * np.array([SYNTHETIC_WEIGHT if i.split == "synthetic" else 1.0 for i in labelled])
