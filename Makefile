@@ -40,6 +40,7 @@ run: install web ## the whole system on this machine (moto + gateway on 127.0.0.
 test: install web chromium ## lint, then every test (web unit, unit, infrastructure, integration, browser), then the template checks
 	$(PY) -m ruff check .
 	$(PY) -m ruff format --check .
+	$(PY) -m mypy layers/common/helpdesk local scripts
 	$(MAKE) web-check
 	HELPDESK_WEB_TESTS=required $(PY) -m pytest -n 2 --dist loadfile
 	$(MAKE) validate scan

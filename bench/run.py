@@ -88,25 +88,23 @@ def build_artifacts(baseline: str | None = None) -> dict[str, Target]:
     for prefix, source in sources.items():
         layer = _build_layer(source / "layers/common", BUILD / f"{prefix.rstrip(':') or 'current'}-layer")
         functions = BUILD / f"{prefix.rstrip(':') or 'current'}-functions"
-        for logical_id, code in _api_functions().items():
+        for logical_id, code in _functions().items():
             if not (source / code / "app.py").exists():
                 continue
             target = functions / logical_id
-            target.mkdir(parents=True)
-            shutil.copy(source / code / "app.py", target / "app.py")
+            shutil.copytree(source / code, target, ignore=shutil.ignore_patterns("__pycache__"))  # as sam build
             targets[prefix + logical_id] = Target(target, layer, logical_id)
         _compile(functions)
     return targets
 
 
-def _api_functions() -> dict[str, str]:
+def _functions() -> dict[str, str]:
+    """Every function of the template, by its code folder."""
     from local import template
 
     return {
         logical_id: res["Properties"]["CodeUri"].rstrip("/")
         for logical_id, res in template.resources("AWS::Serverless::Function").items()
-        if any(e["Type"] == "HttpApi" for e in res["Properties"].get("Events", {}).values())
-        or logical_id == "ReviewTicketFunction"
     }
 
 
@@ -249,7 +247,7 @@ def _ticket_items(org: str, subject: str, body: str, reviewed: bool) -> tuple[st
         created_by={"id": "u-1"}, source="api", created_at=at, updated_at=at, last_activity_at=at, version=1,
     )  # fmt: skip
     first = Message(id=ticket_id, author=Author(id="u-1", email=None, kind=AuthorKind.USER), body=body, created_at=at)
-    return ticket_id, [repository.ticket_item(ticket, body.lower()), repository.message_item(ticket.id, first)]
+    return ticket_id, [repository.ticket_item(ticket), repository.message_item(ticket.id, first)]
 
 
 def seed_org(org: str, count: int, seed: int) -> None:

@@ -392,13 +392,12 @@ class Gateway:
             cors = next((route.cors for route in self.routes if route.cors), None)
             if cors is not None:
                 return self._preflight(cors, origin or ""), None
-        for route in self.routes:
-            path_parameters = route.match(request.method, request.raw_path)
-            if path_parameters is not None:
-                break
-        else:
-            served = self.fallback(request) if self.fallback is not None else None
-            return served or message(404, "Not Found"), None
+        found = self._route(request)
+        if found is None:
+            return message(404, "Not Found"), None
+        if isinstance(found, HttpResponse):
+            return found, None
+        route, path_parameters = found
         response = self._invoke(request, route, path_parameters)
         if origin and route.cors and route.cors.allows(origin):
             response.headers = [(n, v) for n, v in response.headers if not n.lower().startswith("access-control-")]
@@ -408,6 +407,20 @@ class Gateway:
             if route.cors.allow_credentials:
                 response.headers.append(("Access-Control-Allow-Credentials", "true"))
         return response, route.function
+
+    def _route(self, request: HttpRequest) -> tuple[Route, dict[str, str]] | HttpResponse | None:
+        """The route that takes the request; else the web app's answer (what the site serves on its
+        own origin in AWS: it shares this port locally), before the API's `$default` route."""
+        catch_all = None
+        for route in self.routes:
+            path_parameters = route.match(request.method, request.raw_path)
+            if path_parameters is None:
+                continue
+            if route.path != "$default":
+                return route, path_parameters
+            catch_all = route, path_parameters
+        served = self.fallback(request) if self.fallback is not None else None
+        return served or catch_all
 
     def _invoke(self, request: HttpRequest, route: Route, path_parameters: dict[str, str]) -> HttpResponse:
         authorizer_context = None
@@ -527,8 +540,12 @@ class _Handler(BaseHTTPRequestHandler):
         if self.command != "HEAD" and response.body:
             self.wfile.write(response.body)
 
-    # every method is routed (no route takes TRACE or CONNECT: 404 as in API Gateway)
-    do_GET = do_POST = do_PUT = do_PATCH = do_DELETE = do_OPTIONS = do_HEAD = do_TRACE = do_CONNECT = _serve
+    def __getattr__(self, name: str) -> Any:
+        """Every method is routed, as by API Gateway: a route of that method or ANY (the `$default`
+        route takes TRACE, CONNECT, QUERY or BREW as any other), else 404."""
+        if name.startswith("do_"):
+            return self._serve
+        raise AttributeError(name)
 
     def send_error(self, code: int, message_: str | None = None, explain: str | None = None) -> None:
         """What http.server refuses itself (a malformed request line, a line or header block too

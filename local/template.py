@@ -62,8 +62,9 @@ def policy_statements(function: dict[str, Any], template: dict[str, Any] | None 
             assert managed["Type"] == "AWS::IAM::ManagedPolicy", policy
             statements += managed["Properties"]["PolicyDocument"]["Statement"]
         elif isinstance(policy, dict):
-            statements += [_granted(statement) for statement in policy.get("Statement", [])]
-    return [statement for statement in statements if statement]
+            granted = (_granted(statement) for statement in policy.get("Statement", []))
+            statements += [statement for statement in granted if statement is not None]
+    return statements
 
 
 def _granted(statement: dict[str, Any]) -> dict[str, Any] | None:

@@ -173,6 +173,7 @@ def multipart_content(spec: RouteSpec, refs: dict[type[BaseModel], dict[str, Any
 
     files = {"type": "array", "minItems": 1, "maxItems": MAX_FILES, "items": {"type": "string", "format": "binary"}}
     encoding = {FILES_FIELD: {"contentType": ", ".join(sorted(ALLOWED_CONTENT_TYPES))}}
+    schema: dict[str, Any]
     if not spec.multipart_payload:
         schema = {"type": "object", "properties": {FILES_FIELD: files}, "required": [FILES_FIELD]}
     else:

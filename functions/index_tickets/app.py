@@ -8,7 +8,8 @@ from aws_lambda_powertools.utilities.batch.types import PartialItemFailureRespon
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from helpdesk.observability import instrumented
-from helpdesk.tickets.indexing import StreamRecord, index_record
+from helpdesk.store.stream import StreamRecord
+from helpdesk.tickets.indexing import index_record
 
 processor = BatchProcessor(event_type=EventType.DynamoDBStreams, model=StreamRecord)
 

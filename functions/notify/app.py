@@ -8,8 +8,9 @@ from aws_lambda_powertools.utilities.batch.types import PartialItemFailureRespon
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from helpdesk.notify import delivery
-from helpdesk.notify.rules import BatchDirectory, StreamRecord, mails_for
+from helpdesk.notify.rules import BatchDirectory, mails_for
 from helpdesk.observability import instrumented
+from helpdesk.store.stream import StreamRecord
 
 processor = BatchProcessor(event_type=EventType.DynamoDBStreams, model=StreamRecord)
 

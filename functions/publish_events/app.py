@@ -8,9 +8,10 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from helpdesk.adapters import bus
 from helpdesk.notify.events import events_for
-from helpdesk.notify.rules import BatchDirectory, StreamRecord
+from helpdesk.notify.rules import BatchDirectory
 from helpdesk.observability import MetricUnit, instrumented, metrics
 from helpdesk.settings import settings
+from helpdesk.store.stream import StreamRecord
 
 processor = BatchProcessor(event_type=EventType.DynamoDBStreams, model=StreamRecord)
 

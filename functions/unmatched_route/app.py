@@ -13,14 +13,19 @@ from helpdesk.api import problems
 
 ROUTES: dict[str, list[str]] = json.loads((Path(__file__).with_name("routes.json")).read_text())
 PATTERNS = [
-    (re.compile("^" + re.sub(r"\\\{[^/]+?\\\}", "[^/]+", re.escape(path)) + "$"), methods)
+    (re.compile("^" + re.sub(r"\\\{[^/]+?\\\}", "[^/]+", re.escape(path)) + "$"), path.count("{"), methods)
     for path, methods in ROUTES.items()
 ]
 
 
 def allowed_methods(path: str) -> list[str]:
-    """The methods of every route whose template the path fits (/v1/tickets/review fits two)."""
-    return sorted({method for pattern, methods in PATTERNS if pattern.match(path) for method in methods})
+    """The methods of the resource the path names: of the most specific template it fits, as API
+    Gateway and the OpenAPI document see it (/v1/tickets/review is that resource, not a ticket id)."""
+    fits = [(parameters, methods) for pattern, parameters, methods in PATTERNS if pattern.match(path)]
+    if not fits:
+        return []
+    fewest = min(parameters for parameters, _ in fits)
+    return sorted({method for parameters, methods in fits if parameters == fewest for method in methods})
 
 
 def lambda_handler(event: dict[str, Any], context: Any) -> dict[str, Any]:

@@ -46,14 +46,28 @@ def test_the_list_function_reads_the_table_only_in_the_index_and_the_tickets(cfn
             assert set(leading_keys(statement)) == {*INDEX_KEYS, "TICKET#*"}
 
 
+MSG = "MSG#01JDQ4Z9X2V7N8K3M5P6R7S8T9"
+
+
+def author(kind: str) -> dict[str, Any]:
+    return {"M": {"id": {"S": "u-1"}, "email": {"S": "u@acme.test"}, "kind": {"S": kind}}}
+
+
 @pytest.mark.parametrize(
     ("record", "delivered"),
     [
         (stream_record("INSERT", "TICKET", subject={"S": "Pods crash"}), True),
         (stream_record("MODIFY", "TICKET", subject={"S": "Pods crash"}), True),
-        (stream_record("INSERT", "MSG#01JDQ4Z9X2V7N8K3M5P6R7S8T9", body={"S": "hi"}, internal={"BOOL": False}), True),
-        (stream_record("INSERT", "MSG#01JDQ4Z9X2V7N8K3M5P6R7S8T9", body={"S": "note"}, internal={"BOOL": True}), False),
-        (stream_record("MODIFY", "MSG#01JDQ4Z9X2V7N8K3M5P6R7S8T9", body={"S": "hi"}, internal={"BOOL": False}), False),
+        (stream_record("INSERT", MSG, body={"S": "hi"}, internal={"BOOL": False}, author=author("user")), True),
+        (stream_record("INSERT", MSG, body={"S": "hi"}, internal={"BOOL": False}, author=author("ai")), True),
+        (stream_record("INSERT", MSG, body={"S": "note"}, internal={"BOOL": True}, author=author("support")), False),
+        (
+            stream_record(
+                "INSERT", MSG, body={"S": "Status: open → resolved"}, internal={"BOOL": False}, author=author("system")
+            ),
+            False,
+        ),
+        (stream_record("MODIFY", MSG, body={"S": "hi"}, internal={"BOOL": False}, author=author("user")), False),
         (stream_record("REMOVE", "TICKET"), False),
         (stream_record("INSERT", "ATT#01JDQ4Z9X2V7N8K3M5P6R7S8T9"), False),
         (stream_record("INSERT", "01JDQ4Z9X2V7N8K3M5P6R7S8T9"), False),  # a posting: the index's own writes

@@ -123,8 +123,6 @@ def raw(stack: RunningStack, request: bytes) -> tuple[int, dict[str, str], bytes
 @pytest.mark.parametrize(
     ("request_bytes", "status", "text"),
     [
-        pytest.param(b"TRACE /v1/tickets HTTP/1.1\r\nHost: x\r\n\r\n", 404, "Not Found", id="TRACE"),
-        pytest.param(b"BREW /v1/tickets HTTP/1.1\r\nHost: x\r\n\r\n", 501, "Not Implemented", id="unknown method"),
         pytest.param(
             b"GET /v1/tickets HTTP/1.1\r\nHost: x\r\nX-Big: " + b"a" * 11_000 + b"\r\n\r\n",
             431,
@@ -153,6 +151,18 @@ def test_the_gateway_refuses_like_api_gateway_in_json(
     assert got_status == status
     assert headers["content-type"] == "application/json"
     assert json.loads(body) == {"message": text}
+
+
+@pytest.mark.parametrize("method", [b"TRACE", b"QUERY", b"BREW"])
+def test_any_method_reaches_the_default_route_not_an_html_page(stack: RunningStack, method: bytes) -> None:
+    token = b"Authorization: Bearer " + stack.tokens["acme_user"].encode() + b"\r\n"
+    got_status, headers, body = raw(stack, method + b" /v1/tickets HTTP/1.1\r\nHost: x\r\n" + token + b"\r\n")
+    assert got_status == 405
+    assert headers["content-type"] == "application/problem+json"
+    assert headers["allow"] == "GET, POST"
+    assert json.loads(body)["status"] == 405
+    anonymous, _, body = raw(stack, method + b" /v1/tickets HTTP/1.1\r\nHost: x\r\n\r\n")
+    assert (anonymous, json.loads(body)) == (401, {"message": "Unauthorized"})
 
 
 def test_a_request_within_the_header_limit_is_served(stack: RunningStack) -> None:

@@ -227,6 +227,12 @@ def test_filters_search_and_paging(stack: RunningStack, people: Any) -> None:
                 ).status_code
                 == 201
             )
+        # the search index follows the table's stream (seconds behind the writes)
+        stack.wait_for(
+            lambda: client.get("/v1/tickets", params={"q": "invoice 18"}).json()["items"],
+            timeout=60,
+            what="the search index to hold the new tickets",
+        )
     customer = people("acme_user", width=390, height=844)  # a phone
     page = customer.sign_in()
     tickets = page.get_by_role("list", name="Your tickets")

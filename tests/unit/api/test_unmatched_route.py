@@ -20,7 +20,7 @@ def unmatched(method: str, path: str) -> dict:
         ("DELETE", "/v1/me", "GET, PATCH"),
         ("PUT", "/v1/tickets", "GET, POST"),
         ("PUT", "/v1/tickets/t-1/close", "POST"),
-        ("DELETE", "/v1/tickets/review", "DELETE, GET, PATCH, POST"),  # fits /review and /{ticket_id}
+        ("DELETE", "/v1/tickets/review", "POST"),  # the /review resource, not a ticket id
         ("HEAD", "/v1/tickets/t-1/attachments/a-1", "GET"),
     ],
 )

@@ -327,7 +327,8 @@ def test_a_mail_left_claimed_by_a_crashed_invocation_is_sent_after_its_lease(
 
 
 def _mails(record: dict[str, Any]) -> list[Any]:
-    from helpdesk.notify.rules import BatchDirectory, StreamRecord, mails_for
+    from helpdesk.notify.rules import BatchDirectory, mails_for
+    from helpdesk.store.stream import StreamRecord
 
     return mails_for(StreamRecord.model_validate(record), BatchDirectory())
 

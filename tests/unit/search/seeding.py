@@ -69,7 +69,7 @@ def seed(org: str, seeds: list[Seed]) -> list[str]:
             id=ticket_id, author=Author(id=f"u-{org}", kind=AuthorKind.USER), body=entry.body, created_at=at
         )
         indexed = index.IndexedWords(org, set(words(entry.subject)), set(words(ticket.summary)), set(words(entry.body)))
-        items += [repository.ticket_item(ticket, entry.body.lower()), repository.message_item(ticket_id, first)]
+        items += [repository.ticket_item(ticket), repository.message_item(ticket_id, first)]
         items += index.ticket_index_items(ticket_id, indexed)
         counted.update(indexed.all())
         ids.append(ticket_id)

@@ -218,6 +218,8 @@ def not_modified(api: Api, tag: str) -> Response | None:
     header = api.header("if-none-match")
     if header is None:
         return None
+    if not header.strip():
+        raise MalformedRequest('If-None-Match must name ETags returned by this API, e.g. "3" (or *).')
     tags = {part.strip().removeprefix("W/") for part in header.split(",")}
     return Response(304, headers={"ETag": tag}) if "*" in tags or tag in tags else None
 

@@ -22,7 +22,8 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field
 
 from helpdesk.domain.models import Status
-from helpdesk.notify.rules import Directory, StreamRecord
+from helpdesk.notify.rules import Directory
+from helpdesk.store.stream import StreamRecord
 
 SOURCE = "helpdesk"
 SCHEMA_VERSION = "1"

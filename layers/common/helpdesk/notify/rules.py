@@ -16,11 +16,10 @@ module: the API functions' cold starts never pay for them."""
 
 import html
 import re
-from typing import Any, Protocol, TypeGuard
+from typing import Protocol, TypeGuard
 from urllib.parse import quote
 
 import nh3
-from aws_lambda_powertools.utilities.parser.models import DynamoDBStreamChangedRecordModel, DynamoDBStreamRecordModel
 from markdown_it import MarkdownIt
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
@@ -28,22 +27,10 @@ from helpdesk.domain.models import AuthorKind, Member, Person, Status
 from helpdesk.observability import logger
 from helpdesk.settings import Settings, settings
 from helpdesk.store import members, tickets
+from helpdesk.store.stream import StreamRecord
 
 EXCERPT_CHARS = 500
 CLOSING_STATUSES = {Status.RESOLVED: "resolved", Status.CLOSED: "closed"}
-
-# ---------------------------------------------------------------- typed stream records
-
-
-class Change(DynamoDBStreamChangedRecordModel):
-    """The images, as plain values (Powertools deserialises them from DynamoDB JSON)."""
-
-    NewImage: dict[str, Any] | None = None
-    OldImage: dict[str, Any] | None = None
-
-
-class StreamRecord(DynamoDBStreamRecordModel):
-    dynamodb: Change
 
 
 class TicketView(BaseModel):

@@ -62,7 +62,7 @@ INDEXES = {
     "ByDeadline": ("gsi5pk", "gsi5sk"),
 }
 MAX_EXAMINED_PER_PAGE = 1_000  # a filtered page stops after this many tickets and returns a cursor
-CHANGE_ATTEMPTS = 5  # reads and writes tried when others change the ticket at the same moment
+CHANGE_ATTEMPTS = 8  # tries of a change while others write the ticket (each lost try is another writer done)
 RESPONSE, AUTOCLOSE = "RESPONSE", "AUTOCLOSE"
 HIDDEN = ("staff_version", "response_clock", "message_stamp", "changed_by")  # stored, never answered
 COMPUTED = {"review", "waiting_on", "response_breached", *HIDDEN}
@@ -101,9 +101,9 @@ def _values(ticket: Ticket) -> dict[str, Any]:
     return values
 
 
-def ticket_item(ticket: Ticket, search_text: str) -> Item:
+def ticket_item(ticket: Ticket) -> Item:
     values = _values(ticket) | {"pk": f"TICKET#{ticket.id}", "sk": "TICKET", "type": "ticket"}
-    return to_item(values | {"search_text": search_text})
+    return to_item(values)
 
 
 def message_item(ticket_id: str, message: Message) -> Item:
@@ -133,14 +133,13 @@ def create_ticket(
     ticket: Ticket,
     messages: list[Message],
     author: Member,
-    search_text: str,
     filed_review_id: str | None = None,
     attachments: Sequence[Attachment] = (),
 ) -> None:
     """One transaction: the ticket, its first message(s) and their attachments' records, the author
     in the member directory, and (when filed from a review) the review marked as filed, so a review
     files one ticket only."""
-    item = ticket_item(ticket, search_text)
+    item = ticket_item(ticket)
     if attachments:
         item["attachment_count"] = {"N": str(len(attachments))}
     items: list[dict[str, Any]] = [
@@ -343,7 +342,6 @@ class TicketQuery:
     category: str | None = None
     severity: str | None = None
     cluster_id: str | None = None
-    words: list[str] = field(default_factory=list)
     limit: int = 25
     by_response_due: bool = False  # support's queue: soonest response target first (passed ones first)
     breached_at: str | None = None  # only tickets whose response target passed by this time
@@ -439,9 +437,6 @@ def list_tickets(query: TicketQuery, start_key: dict[str, str] | None = None) ->
         names |= {"#properties": "properties", "#cluster": "cluster_id"}
         values[":cluster"] = {"S": query.cluster_id}
         filters.append("#properties.#cluster = :cluster")
-    for position, word in enumerate(query.words):
-        values[f":w{position}"] = {"S": word}
-        filters.append(f"contains(search_text, :w{position})")
     request: dict[str, Any] = {
         "TableName": TABLE,
         "IndexName": where.index,

@@ -51,10 +51,6 @@ def derive_subject(body: str) -> str:
     return "Support request"
 
 
-def search_text(*parts: str) -> str:
-    return " ".join(" ".join(parts).lower().split())
-
-
 def new_ticket(
     caller: Caller,
     draft: TicketDraft,
@@ -113,8 +109,7 @@ def file_ticket(caller: Caller, draft: TicketDraft, files: "Sequence[UploadedFil
         review=TicketReview(status=ReviewStatus.PENDING),
     )
     with attached(ticket.id, first, files) as attachments:
-        text = search_text(ticket.subject, first.body)
-        tickets.create_ticket(ticket, [first], caller.member(), text, attachments=attachments)
+        tickets.create_ticket(ticket, [first], caller.member(), attachments=attachments)
     queue.enqueue(ReviewJob(kind="ticket", org_id=ticket.org_id, ticket_id=ticket.id))
     return ticket
 
@@ -173,7 +168,6 @@ def file_reviewed(caller: Caller, draft: TicketDraft, review: Review, files: "Se
             Message(id=note_id, author=AI_REVIEWER, body=findings_markdown(review.result), created_at=noted_at)
         )
     with attached(ticket.id, first, files) as attachments:
-        text = search_text(ticket.subject, body)
-        tickets.create_ticket(ticket, messages, caller.member(), text, review.review_id, attachments)
+        tickets.create_ticket(ticket, messages, caller.member(), review.review_id, attachments)
     queue.enqueue(ReviewJob(kind="index", org_id=ticket.org_id, ticket_id=ticket.id))
     return ticket

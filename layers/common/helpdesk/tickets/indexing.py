@@ -3,8 +3,8 @@
   ticket INSERT                             -> the words of its subject and summary
   ticket MODIFY, subject or summary changed -> those words again (a word no source has any more is
                                                taken out of the index)
-  message INSERT, not internal              -> the message's new words
-  anything else (internal notes, other changes, other items) -> nothing
+  message INSERT, not internal, not system  -> the message's new words
+  anything else (internal notes, the timeline's system messages, other changes, other items) -> nothing
 
 Each record compares the words it brings with what the index holds of the ticket (INDEXED#<id>) and
 writes only the difference: postings first, then counts, then the ticket's record. So a replayed
@@ -13,29 +13,15 @@ have. The stream delivers a ticket's records in order, one batch of a shard at a
 notes never reach the index (the event source's filter drops them; checked again here), nor do
 attachments."""
 
-from typing import Any
-
-from aws_lambda_powertools.utilities.parser.models import DynamoDBStreamChangedRecordModel, DynamoDBStreamRecordModel
 from pydantic import BaseModel, ConfigDict
 
+from helpdesk.domain.models import AuthorKind
 from helpdesk.observability import logger
 from helpdesk.store import search as index
 from helpdesk.store import tickets
 from helpdesk.store.search import IndexedWords
+from helpdesk.store.stream import StreamRecord
 from helpdesk.tickets.search import MAX_WORDS_PER_TICKET, words
-
-# ---------------------------------------------------------------- typed stream records
-
-
-class Change(DynamoDBStreamChangedRecordModel):
-    """The images, as plain values (Powertools deserialises them from DynamoDB JSON)."""
-
-    NewImage: dict[str, Any] | None = None
-    OldImage: dict[str, Any] | None = None
-
-
-class StreamRecord(DynamoDBStreamRecordModel):
-    dynamodb: Change
 
 
 class TicketText(BaseModel):
@@ -48,11 +34,18 @@ class TicketText(BaseModel):
     summary: str = ""
 
 
+class MessageAuthor(BaseModel):
+    model_config = ConfigDict(extra="ignore")
+
+    kind: AuthorKind
+
+
 class MessageText(BaseModel):
     model_config = ConfigDict(extra="ignore")
 
     body: str
     internal: bool = False
+    author: MessageAuthor
 
 
 # ---------------------------------------------------------------- records
@@ -72,7 +65,7 @@ def index_record(record: StreamRecord) -> None:
         index_ticket(ticket_id, ticket)
     elif sk.startswith("MSG#") and record.eventName == "INSERT":
         message = MessageText.model_validate(new)
-        if not message.internal:
+        if not message.internal and message.author.kind is not AuthorKind.SYSTEM:  # the timeline's
             index_message(ticket_id, message)
 
 

@@ -17,14 +17,12 @@ def list_tickets(caller: Caller, params: ListParams) -> TicketPage:
     if (params.sort == "response_due" or params.breached == "true") and not caller.is_support:
         raise Forbidden("Only the support team's queue sorts and filters by response target.")
     org_id = params.org_id if caller.is_support else caller.org_id
-    words = sorted({word for word in (params.q or "").lower().split() if word})[:10]
     query = TicketQuery(
         org_id=org_id,
         statuses=list(dict.fromkeys(params.status)),
         category=params.category,
         severity=params.severity,
         cluster_id=params.cluster_id,
-        words=words,
         limit=params.limit,
         by_response_due=params.sort == "response_due",
         breached_at=now() if params.breached == "true" else None,
@@ -48,7 +46,6 @@ def _binding(caller: Caller, query: TicketQuery) -> str:
         "category": query.category,
         "severity": query.severity,
         "cluster_id": query.cluster_id,
-        "words": query.words,
         "by_response_due": query.by_response_due,
         "breached": query.breached_at is not None,
     }
