@@ -88,7 +88,11 @@ def test_a_paraphrase_is_found_as_a_duplicate_with_evidence_and_other_orgs_never
     assert [d["ticket_id"] for d in duplicates] == [first["id"]]
     assert duplicates[0]["status"] == "open"
     assert duplicates[0]["evidence"]
-    assert duplicates[0]["score"] >= 0.55
+    # and its score is the learned probability that it is the original, at or above the proposal bar (on
+    # real trackers few proposals are sure: the bar is a low probability, scripts/train_review.py)
+    from helpdesk.review import model
+
+    assert model.current().duplicates.propose <= duplicates[0]["score"] <= 1
 
 
 def test_an_unrelated_ticket_has_no_duplicates(aws, sqs_messages) -> None:

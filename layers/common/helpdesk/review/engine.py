@@ -491,7 +491,9 @@ def score_candidates(
         return []
     found = source.candidates(org_id, keys, DUPLICATE_CANDIDATES + 1)
     counts: dict[str, int] | None = getattr(found, "counts", None)  # the org's statistics, when the source has them
-    query = Query(title_of(subject, body), analysis, keys, counts, getattr(found, "indexed", 0))
+    query = Query(
+        title_of(subject, body), analysis, keys, counts, getattr(found, "indexed", 0), document(subject, body)
+    )
     kept = [(values, candidate) for candidate in found if candidate.ticket_id != exclude_id
             for values in [features(query, candidate)] if values is not None]  # fmt: skip
     chances = probabilities([values for values, _ in kept], len(analysis.title))

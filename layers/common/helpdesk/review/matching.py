@@ -5,7 +5,10 @@ maintainer-confirmed duplicate pairs and the hard negatives beside them.
 Features (each 0..1 or a small count):
 - `title_cos`: the two titles' terms, rarity-weighted cosine (near-identical titles score ~1);
 - `title_in_q`, `title_in_c`: how much of one title's rarity the other ticket's text contains;
-- `text_cos`: tf-idf cosine of the whole texts (title and body);
+- `text_cos`: tf-idf cosine of the whole texts (title and body), as the signatures keep them (their
+  most telling terms);
+- `snippet_cos`: tf-idf cosine of every word of the draft's and the candidate's stored snippet (the
+  first SNIPPET_CHARS of title and body): the plain lexical match of the TF-IDF baseline;
 - `chars`: character-trigram overlap of the titles (spelling, plurals, `hyperkit` in `com.docker.hyperkit`);
 - `same_title`: the titles are identical once case, punctuation and `[Bug]`-like tags are gone;
 - `prints`: error fingerprints both carry; `versions`: a version both name;
@@ -19,13 +22,24 @@ from collections.abc import Iterable, Mapping
 from functools import lru_cache
 
 from helpdesk.review import model
-from helpdesk.review.similarity import Analysis, Candidate, Rarity, cosine, parse_signature, term_key, vector
+from helpdesk.review.similarity import (
+    SNIPPET_CHARS,
+    Analysis,
+    Candidate,
+    Rarity,
+    cosine,
+    parse_signature,
+    term_key,
+    vector,
+    words,
+)
 
 FEATURES = (
     "title_cos",
     "title_in_q",
     "title_in_c",
     "text_cos",
+    "snippet_cos",
     "chars",
     "same_title",
     "prints",
@@ -61,9 +75,12 @@ class Query:
         keys: Iterable[str] = (),
         counts: Mapping[str, int] | None = None,
         indexed: int = 0,
+        text: str = "",
     ) -> None:
         self.title = title
         self.analysis = analysis
+        self._text = text[:SNIPPET_CHARS]
+        self._words: dict[str, float] | None = None
         self._keys = set(keys)
         self._counts = counts or {}
         self._indexed = indexed
@@ -82,6 +99,21 @@ class Query:
                 chance = prior
             found = self._idf[term] = math.log(1 / min(1.0, chance)) + 1.0
         return found
+
+    def words_vector(self) -> dict[str, float]:
+        """Unit-length tf-idf vector of every word of the draft's text (as far as a snippet reaches)."""
+        if self._words is None:
+            self._words = _words_vector(self._text, self.idf)
+        return self._words
+
+
+def _words_vector(text: str, idf: Rarity) -> dict[str, float]:
+    counts: dict[str, int] = {}
+    for term in words(text):
+        counts[term] = counts.get(term, 0) + 1
+    weights = {term: (1.0 + math.log(n)) * idf(term) for term, n in counts.items()}
+    norm = math.sqrt(sum(w * w for w in weights.values())) or 1.0
+    return {term: w / norm for term, w in weights.items()}
 
 
 def _share(terms: tuple[str, ...], other: Mapping[str, object] | tuple[str, ...], idf: Rarity) -> float:
@@ -113,6 +145,7 @@ def features(query: Query, candidate: Candidate) -> dict[str, float] | None:
         "title_in_q": _share(q.title, c.terms, idf),
         "title_in_c": _share(c.title, q.terms, idf),
         "text_cos": cosine(query.vector, vector(c, idf)),
+        "snippet_cos": cosine(query.words_vector(), _words_vector(candidate.text, idf)) if candidate.text else 0.0,
         "chars": len(grams_q & grams_c) / union if union else 0.0,
         "same_title": 1.0 if same else 0.0,
         "prints": float(min(2, len(set(q.prints) & set(c.prints)))),
