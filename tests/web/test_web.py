@@ -350,6 +350,7 @@ def test_keyboard_only(stack: RunningStack, people: Any) -> None:
     page = person.page
     page.goto(stack.url + "/")
     page.get_by_role("heading", name="Sign in to the support center").wait_for()
+    page.get_by_role("button", name="Sign in as user@acme.test").wait_for()  # the tenants are fetched after the page
     tab_to(page, "Sign in as user@acme.test")
     page.keyboard.press("Enter")
     page.get_by_role("heading", name="Your tickets").wait_for()
