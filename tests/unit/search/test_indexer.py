@@ -23,9 +23,13 @@ def run(event: dict[str, Any]) -> dict[str, Any]:
 
 
 def index_items() -> list[dict[str, Any]]:
-    """Every item of the index, in a stable order."""
+    """Every item of the index, in a stable order (and its string sets sorted: DynamoDB's sets have none)."""
     items = aws_client("dynamodb").scan(TableName=index.TABLE, ConsistentRead=True)["Items"]
-    found = [item for item in items if item["pk"]["S"].startswith(index.PARTITIONS)]
+    found = [
+        {name: {"SS": sorted(value["SS"])} if "SS" in value else value for name, value in item.items()}
+        for item in items
+        if item["pk"]["S"].startswith(index.PARTITIONS)
+    ]
     return sorted(found, key=lambda item: (item["pk"]["S"], item["sk"]["S"]))
 
 
