@@ -268,21 +268,9 @@ class LocalAwsMiddleware:
     def _capture(
         self, environ: Environ, start_response: StartResponse, build: Callable[[str], dict[str, Any]]
     ) -> Iterable[bytes]:
-        seen: dict[str, Any] = {}
-
-        def capture_status(status: str, headers: list[tuple[str, str]], exc_info: Any = None) -> Any:
-            seen["status"] = status
-            return start_response(status, headers, exc_info) if exc_info else start_response(status, headers)
-
-        result = self.app(environ, capture_status)
-        try:
-            body = b"".join(result)
-        finally:
-            close = getattr(result, "close", None)
-            if close:
-                close()
+        status, body = self._forward(environ, start_response)
         _forget_sent_mail()
-        if str(seen.get("status", "")).startswith("200"):
+        if status.startswith("200"):
             found = re.search(rb'"MessageId"\s*:\s*"([^"]+)"|<MessageId>([^<]+)</MessageId>', body)
             message_id = (found.group(1) or found.group(2)).decode() if found else str(uuid.uuid4())
             try:
