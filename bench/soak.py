@@ -13,7 +13,8 @@ lost writes in a sample of 50 acknowledged tickets read back, the review queue's
 the reviewer keeps up), and the machine's load average (the latencies are only comparable
 between rows of similar load). At the end every acknowledged
 ticket is read back (lost writes: a ticket answered 201 not found, a message answered 201
-missing, a close answered 200 not closed), the review and mail pipelines are drained, and the
+missing, a close answered 200 not closed), the review and mail pipelines are drained (for up to
+BENCH_SOAK_DRAIN_SECONDS, default 1,800), and the
 stack is stopped with BENCH_SOAK_SIGNAL (SIGINT; or SIGTERM): the seconds until it has exited.
 
 Rows are printed as they come (run it in the background: `python -m bench.soak > soak.txt`)."""
@@ -43,6 +44,7 @@ TICKETS = int(os.environ.get("BENCH_SOAK_TICKETS", "10000"))
 EVERY = int(os.environ.get("BENCH_SOAK_EVERY", "1000"))
 CLIENTS = int(os.environ.get("BENCH_SOAK_CLIENTS", "4"))
 SIGNAL = os.environ.get("BENCH_SOAK_SIGNAL", "SIGINT")
+DRAIN = float(os.environ.get("BENCH_SOAK_DRAIN_SECONDS", "1800"))
 SAMPLE = 50
 
 
@@ -216,7 +218,7 @@ def main() -> int:
                     )
                     for problem in lost[:5]:
                         print(f"    lost: {problem}", flush=True)
-            drained = drain(soak)
+            drained = drain(soak, DRAIN)
             lost = soak.read_back(list(soak.filed))
             counts = soak.seeder.acknowledged
             print(

@@ -17,13 +17,17 @@ tests/integration/test_dynamodb_emulation.py.
   that fails half-way (moto edits the stored item in place) is undone the same way.
 - **Query reads one partition.** moto's Query sorts every item of the table on each call, for a
   base-table partition and for an index alike. Here a base-table Query starts from the partition
-  (`table.items[hash]`) and an index Query from a map kept per index hash attribute (value →
-  items), maintained on every write; moto's own query logic then runs on those candidates only
+  (`table.items[hash]`) and an index Query from the items filed under the index's hash key
+  (kept on every write); moto's own query logic then runs on those candidates only
   (order, key conditions, filters, Limit, pagination unchanged).
-- **Items at rest are packed.** moto keeps each item as Python objects, some 12 KB for a ticket;
-  here an item is kept pickled and compressed (under 1 KB; against a dictionary learned from the
-  first items packed) and unpacked when a request uses it, then packed again (anew if the
-  request wrote it) when the request ends.
+- **Items at rest are on disk.** moto keeps each item as Python objects (some 12 KB for a ticket,
+  ~1 KB for a search posting), all in memory. Here a table's items (`Table.items`, `_Rows`) are
+  rows of a private temporary SQLite database (SQLite unlinks its file at once; its page cache is
+  2 MB), each pickled and compressed against a dictionary learned from the first items packed,
+  keyed by the encoded hash and range keys, with the value of each global index's hash attribute
+  filed beside it. An item a request reads or writes becomes moto's Item for that request (one
+  object, so moto's in-place edits land on it); when the request ends, settle() writes the
+  changed ones back and lets them all go. Between requests a table holds no Python object per item.
 - **Streams are trimmed.** moto's stream shard keeps every record forever (packed here, like
   items, until read). `trim_stream` drops
   the records every consumer has processed (the local event sources call it with their
@@ -34,17 +38,22 @@ tests/integration/test_dynamodb_emulation.py.
 
 from __future__ import annotations
 
+import collections
 import contextvars
 import copy
 import dataclasses
 import datetime
+import decimal
 import functools
 import inspect
+import itertools
 import pickle
+import sqlite3
 import threading
 import time
+import weakref
 import zlib
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from typing import Any
 
 LOCK = threading.RLock()  # every DynamoDB (and Streams) request, and the stack's own calls
@@ -53,7 +62,8 @@ ITERATOR_LIFETIME = 15 * 60  # seconds
 
 _patched: list[tuple[Any, str, Any]] = []  # (class, attribute, moto's original)
 _ABSENT = object()  # an attribute the class did not have
-_settling: list[Any] = []  # items unpacked or written during the current request (under LOCK)
+_db: list[sqlite3.Connection] = []  # the item store, once opened
+_touched: set[Any] = set()  # the tables (_Rows) whose items the current request used (under LOCK)
 _dictionary: list[bytes] = []  # the compression dictionary, once learned from the first items packed
 _samples: list[bytes] = []
 DICTIONARY_SAMPLES, DICTIONARY_STRIDE = 64, 8  # every 8th of the first 512 items packed
@@ -84,6 +94,8 @@ def install() -> None:
             (Table, "delete_item", _delete_item),
             (Table, "query", _query),
             (Table, "all_items", _all_items),
+            (Table, "__init__", _table_init),
+            (Table, "__len__", lambda _: _table_len),
             (StreamShard, "get", lambda _: _shard_get),
             (StreamRecord, "__init__", _packed_record),
             (StreamRecord, "to_json", lambda _: _record_json),
@@ -92,13 +104,16 @@ def install() -> None:
         for cls, name, make in replacements:
             _patched.append((cls, name, cls.__dict__.get(name, _ABSENT)))
             setattr(cls, name, make(getattr(cls, name, None)))  # what the class has, maybe inherited
+        for table in _tables():
+            _adopt(table)
 
 
 def uninstall() -> None:
     """moto as it was (for tests that compare with moto's own answers). Items stored while it was
-    installed stay readable: they are unpacked for good first."""
+    installed stay readable: they are moved back into moto's dicts, unpacked, first."""
     with LOCK:
         _unpack_everything()
+        _touched.clear()
         while _patched:
             cls, name, original = _patched.pop()
             if original is _ABSENT:
@@ -108,7 +123,7 @@ def uninstall() -> None:
 
 
 def _one_at_a_time(*, settle_after: bool) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
-    """A DynamoDB (Streams) request handled under LOCK, its items packed again when it is done."""
+    """A DynamoDB (Streams) request handled under LOCK, its items written back when it is done."""
 
     def wrap(original: Callable[..., Any]) -> Callable[..., Any]:
         @functools.wraps(original)
@@ -129,14 +144,13 @@ def _one_at_a_time(*, settle_after: bool) -> Callable[[Callable[..., Any]], Call
 
 
 def _attrs_get(self: Any) -> Any:
-    """Item.attrs: unpacked when first used in a request (settle() packs it again)."""
+    """Item.attrs: unpacked when first used (an item lives for one request; see _Rows)."""
     state = self.__dict__
     attrs = state.get("_attrs")
     if attrs is None:
         if "_packed" not in state:
             raise AttributeError("attrs")
         attrs = state["_attrs"] = _unpack(state["_packed"])
-        _settling.append(self)
     return attrs
 
 
@@ -172,109 +186,351 @@ def _unpack(packed: bytes) -> Any:
     return attrs
 
 
+def _database() -> sqlite3.Connection:
+    """The process's item store: a private temporary SQLite database (a file SQLite has already
+    unlinked, gone with the process however it ends; its page cache is SQLite's 2 MB)."""
+    if not _db:
+        connection = sqlite3.connect("", check_same_thread=False, isolation_level=None)
+        connection.executescript(
+            """
+            PRAGMA journal_mode = OFF;
+            PRAGMA synchronous = OFF;
+            CREATE TABLE items (t INTEGER, h TEXT, r TEXT, packed BLOB, PRIMARY KEY (t, h, r)) WITHOUT ROWID;
+            CREATE TABLE filed (t INTEGER, a TEXT, v TEXT, h TEXT, r TEXT, PRIMARY KEY (t, a, v, h, r)) WITHOUT ROWID;
+            CREATE INDEX filed_by_key ON filed (t, h, r);
+            """
+        )
+        _db.append(connection)
+    return _db[0]
+
+
+def _encode(value: Any) -> str:
+    """A key attribute (DynamoType) as text, equal when moto finds them equal (numbers by value)."""
+    if value is None:
+        return ""
+    raw = value.value
+    if value.type == "N":
+        raw = str(decimal.Decimal(raw).normalize())
+    return f"{value.type}\x1f{raw}"
+
+
+def _decode(text: str) -> Any:
+    from moto.dynamodb.models.dynamo_type import DynamoType
+
+    if not text:
+        return None
+    kind, raw = text.split("\x1f", 1)
+    return DynamoType({kind: raw})
+
+
+class _Rows:
+    """A table's items (moto's `Table.items`): on disk in the process's SQLite database, packed,
+    keyed by their encoded hash and range keys, with the value of each global index's hash
+    attribute filed beside them. An item read or written in a request lives as moto's Item
+    (`live`, so that moto's in-place edits land on one object) until settle() writes it back and
+    lets it go: between requests the table holds no Python objects per item.
+
+    It answers what moto asks of `Table.items`: with a range key, `items[h]` is a partition (a
+    mapping of range key to item, empty when nothing is stored: moto's defaultdict); without,
+    `items[h]` is the item."""
+
+    _tables = itertools.count(1)
+
+    def __init__(self, table: Any) -> None:
+        self.t = next(self._tables)
+        self.ranged = table.range_key_attr is not None
+        self.attributes = {
+            str(k["AttributeName"])
+            for index in table.global_indexes or []
+            for k in index.schema
+            if k["KeyType"] == "HASH"
+        }
+        self.live: dict[tuple[str, str], Any] = {}
+        self.dirty: set[tuple[str, str]] = set()
+        weakref.finalize(self, _forget, self.t)
+
+    # moto's side: Table.items
+    def __getitem__(self, hash_key: Any) -> Any:
+        if self.ranged:
+            return _Partition(self, _encode(hash_key))
+        item = self.get((_encode(hash_key), ""))
+        if item is None:
+            raise KeyError(hash_key)
+        return item
+
+    def __setitem__(self, hash_key: Any, item: Any) -> None:
+        self.put((_encode(hash_key), ""), item)
+
+    def __contains__(self, hash_key: Any) -> bool:
+        if self.ranged:
+            return bool(self.keys_of(_encode(hash_key)))
+        return self.get((_encode(hash_key), "")) is not None
+
+    def get(self, key: tuple[str, str] | str, default: Any = None, /) -> Any:
+        """The item under an encoded key; or, called as a mapping (`items.get(hash_key)`), what
+        `items[hash_key]` is."""
+        if not isinstance(key, tuple):
+            try:
+                return self[key]
+            except KeyError:
+                return default
+        item = self.live.get(key)
+        if item is None:
+            row = (
+                _database()
+                .execute("SELECT packed FROM items WHERE t = ? AND h = ? AND r = ?", (self.t, *key))
+                .fetchone()
+            )
+            item = self._materialise(key, row[0]) if row else None
+        return default if item is None else item
+
+    def pop(self, hash_key: Any, *default: Any) -> Any:
+        key = (_encode(hash_key), "")
+        item = self.get(key)
+        if item is None:
+            if default:
+                return default[0]
+            raise KeyError(hash_key)
+        self.delete(key)
+        return item
+
+    def values(self) -> Iterator[Any]:
+        if self.ranged:
+            self.flush()
+            for (h,) in _database().execute("SELECT DISTINCT h FROM items WHERE t = ?", (self.t,)).fetchall():
+                yield _Partition(self, h)
+        else:
+            yield from self.items_of(None)
+
+    def __iter__(self) -> Iterator[Any]:
+        for value in self.values():
+            yield value.hash if self.ranged else value.hash_key
+
+    def __len__(self) -> int:
+        return sum(1 for _ in self.values())
+
+    # the emulation's side
+    def put(self, key: tuple[str, str], item: Any) -> None:
+        self.live[key] = item
+        self.dirty.add(key)
+        _touched.add(self)
+
+    def delete(self, key: tuple[str, str]) -> None:
+        self.live.pop(key, None)
+        self.dirty.discard(key)
+        database = _database()
+        database.execute("DELETE FROM items WHERE t = ? AND h = ? AND r = ?", (self.t, *key))
+        database.execute("DELETE FROM filed WHERE t = ? AND h = ? AND r = ?", (self.t, *key))
+
+    def written(self, key: tuple[str, str]) -> None:
+        """The item under `key` was changed in place (or put, or deleted): write it back."""
+        if key in self.live:
+            self.dirty.add(key)
+            _touched.add(self)
+
+    def keys_of(self, h: str) -> list[tuple[str, str]]:
+        self.flush()
+        rows = _database().execute("SELECT r FROM items WHERE t = ? AND h = ?", (self.t, h)).fetchall()
+        return [(h, r) for (r,) in rows]
+
+    def items_of(self, h: str | None) -> list[Any]:
+        """Every item of a partition (h), or of the table (None)."""
+        self.flush()
+        database = _database()
+        if h is None:
+            rows = database.execute("SELECT h, r, packed FROM items WHERE t = ?", (self.t,))
+        else:
+            rows = database.execute("SELECT h, r, packed FROM items WHERE t = ? AND h = ?", (self.t, h))
+        return [self.live.get((h, r)) or self._materialise((h, r), packed) for h, r, packed in rows.fetchall()]
+
+    def filed_under(self, attribute: str, value: Any) -> list[Any]:
+        """Every item whose `attribute` (a global index's hash key) is `value`."""
+        if attribute not in self.attributes:  # an index added since: file what is stored
+            self.flush()
+            self.attributes.add(attribute)
+            for item in self.items_of(None):
+                self._file((_encode(item.hash_key), _encode(item.range_key)), item)
+        self.flush()
+        rows = _database().execute(
+            "SELECT i.h, i.r, i.packed FROM filed f JOIN items i ON i.t = f.t AND i.h = f.h AND i.r = f.r"
+            " WHERE f.t = ? AND f.a = ? AND f.v = ?",
+            (self.t, attribute, _encode(value)),
+        )
+        return [self.live.get((h, r)) or self._materialise((h, r), packed) for h, r, packed in rows.fetchall()]
+
+    def count(self) -> int:
+        self.flush()
+        return int(_database().execute("SELECT COUNT(*) FROM items WHERE t = ?", (self.t,)).fetchone()[0])
+
+    def flush(self) -> None:
+        """Write the items changed in this request to disk (they stay live until settle())."""
+        if not self.dirty:
+            return
+        database = _database()
+        for key in sorted(self.dirty):
+            item = self.live[key]
+            state = item.__dict__
+            state["_packed"] = packed = _pack(item.attrs)
+            database.execute("INSERT OR REPLACE INTO items VALUES (?, ?, ?, ?)", (self.t, *key, packed))
+            self._file(key, item)
+        self.dirty.clear()
+
+    def settle(self) -> None:
+        self.flush()
+        self.live.clear()
+
+    def _file(self, key: tuple[str, str], item: Any) -> None:
+        database = _database()
+        database.execute("DELETE FROM filed WHERE t = ? AND h = ? AND r = ?", (self.t, *key))
+        attrs = item.attrs
+        for attribute in self.attributes:
+            value = attrs.get(attribute)
+            if value is not None:
+                database.execute(
+                    "INSERT OR REPLACE INTO filed VALUES (?, ?, ?, ?, ?)", (self.t, attribute, _encode(value), *key)
+                )
+
+    def _materialise(self, key: tuple[str, str], packed: bytes) -> Any:
+        from moto.dynamodb.models.dynamo_type import Item
+
+        item = Item.__new__(Item)
+        item.__dict__.update(hash_key=_decode(key[0]), range_key=_decode(key[1]), _packed=packed)
+        self.live[key] = item
+        _touched.add(self)
+        return item
+
+
+class _Partition:
+    """`Table.items[hash_key]` of a table with a range key: its items by range key."""
+
+    def __init__(self, rows: _Rows, h: str) -> None:
+        self.rows, self.hash = rows, h
+
+    def __getitem__(self, range_key: Any) -> Any:
+        item = self.rows.get((self.hash, _encode(range_key)))
+        if item is None:
+            raise KeyError(range_key)
+        return item
+
+    def __setitem__(self, range_key: Any, item: Any) -> None:
+        self.rows.put((self.hash, _encode(range_key)), item)
+
+    def get(self, range_key: Any, default: Any = None) -> Any:
+        item = self.rows.get((self.hash, _encode(range_key)))
+        return default if item is None else item
+
+    def pop(self, range_key: Any, *default: Any) -> Any:
+        key = (self.hash, _encode(range_key))
+        item = self.rows.get(key)
+        if item is None:
+            if default:
+                return default[0]
+            raise KeyError(range_key)
+        self.rows.delete(key)
+        return item
+
+    def values(self) -> list[Any]:
+        return self.rows.items_of(self.hash)
+
+    def __len__(self) -> int:
+        return len(self.rows.keys_of(self.hash))
+
+    def __bool__(self) -> bool:
+        return bool(self.rows.keys_of(self.hash))
+
+    def __iter__(self) -> Iterator[Any]:
+        return (_decode(r) for _, r in self.rows.keys_of(self.hash))
+
+
 def settle() -> None:
-    """At the end of a request: the items it unpacked or wrote go back to their packed form (a
-    written one packed anew; one only read keeps the bytes it had)."""
-    while _settling:
-        state = _settling.pop().__dict__
-        dirty = state.pop("_local_dirty", False)
-        attrs = state.get("_attrs")
-        if attrs is None:
-            continue
-        if dirty or "_packed" not in state:
-            state["_packed"] = _pack(attrs)
-        del state["_attrs"]
+    """At the end of a request: the items it changed are written back, and every item it used is let go."""
+    while _touched:
+        _touched.pop().settle()
+
+
+def _adopt(table: Any) -> None:
+    """Move a table's items (moto's dicts) into the store."""
+    if isinstance(table.items, _Rows):
+        return
+    held = table.items
+    rows = table.items = _Rows(table)
+    for value in held.values():
+        for item in value.values() if rows.ranged else [value]:
+            rows.put((_encode(item.hash_key), _encode(item.range_key)), item)
+    rows.settle()
+
+
+def _release(table: Any) -> None:
+    """Give a table its items back as moto keeps them (dicts of unpacked items)."""
+    rows = table.items
+    if not isinstance(rows, _Rows):
+        return
+    items = rows.items_of(None)
+    for item in items:
+        item.attrs = item.attrs  # unpacked for good
+    held: Any = collections.defaultdict(dict)
+    for item in items:
+        if rows.ranged:
+            held[item.hash_key][item.range_key] = item
+        else:
+            held[item.hash_key] = item
+    rows.live.clear()
+    _forget(rows.t)
+    table.items = held
+
+
+def _forget(t: int) -> None:
+    """A table's rows, when the table is gone (or has its items back)."""
+    database = _database()
+    database.execute("DELETE FROM items WHERE t = ?", (t,))
+    database.execute("DELETE FROM filed WHERE t = ?", (t,))
+
+
+def _tables() -> list[Any]:
+    from moto.dynamodb.models import dynamodb_backends
+
+    return [
+        table
+        for backends in list(dynamodb_backends.values())
+        for backend in list(backends.values())
+        for table in list(backend.tables.values())
+    ]
+
+
+def _table_init(original: Callable[..., Any]) -> Callable[..., Any]:
+    @functools.wraps(original)
+    def init(self: Any, *args: Any, **kwargs: Any) -> None:
+        original(self, *args, **kwargs)
+        _adopt(self)
+
+    return init
+
+
+def _table_len(self: Any) -> int:
+    return int(self.items.count())
 
 
 def _unpack_everything() -> None:
-    from moto.dynamodb.models import dynamodb_backends
-
-    for backends in list(dynamodb_backends.values()):
-        for backend in list(backends.values()):
-            for table in list(backend.tables.values()):
-                for item in _stored_items(table):
-                    state = item.__dict__
-                    if "_attrs" not in state and "_packed" in state:
-                        state["_attrs"] = _unpack(state.pop("_packed"))
-                for record in table.stream_shard.items if table.stream_shard is not None else []:
-                    if "packed" in record.__dict__:
-                        record.record = _record_json(record)
-    _settling.clear()
+    for table in _tables():
+        _release(table)
+        for record in table.stream_shard.items if table.stream_shard is not None else []:
+            if "packed" in record.__dict__:
+                record.record = _record_json(record)
 
 
-# ---------------------------------------------------------------------------------- index maps
-
-
-class _AttributeMap:
-    """The items of a table by the value of one attribute (an index's hash key): value → key → item."""
-
-    def __init__(self, table: Any, attribute: str) -> None:
-        self.attribute = attribute
-        self.buckets: dict[Any, dict[Key, Any]] = {}
-        self.placed: dict[Key, Any] = {}  # key → the value it is filed under
-        for item in _stored_items(table):
-            self.place(_key_of(item), item)
-
-    def place(self, key: Key, item: Any | None) -> None:
-        previous = self.placed.pop(key, None)
-        if previous is not None:
-            bucket = self.buckets[previous]
-            bucket.pop(key, None)
-            if not bucket:
-                del self.buckets[previous]
-        value = item.attrs.get(self.attribute) if item is not None else None
-        if value is not None:
-            self.buckets.setdefault(value, {})[key] = item
-            self.placed[key] = value
-
-
-def _stored_items(table: Any) -> list[Any]:
-    if table.range_key_attr:
-        return [item for partition in table.items.values() for item in partition.values()]
-    return list(table.items.values())
-
-
-def _key_of(item: Any) -> Key:
-    return (item.hash_key, item.range_key)
+def _encoded(key: Key) -> tuple[str, str]:
+    return _encode(key[0]), _encode(key[1])
 
 
 def _stored(table: Any, key: Key) -> Any | None:
-    """The item stored under a key (without the defaultdict adding an empty partition)."""
-    hash_key, range_key = key
-    partition = table.items.get(hash_key)
-    if partition is None:
-        return None
-    if table.range_key_attr:
-        return partition.get(range_key)
-    return partition
-
-
-def _maps(table: Any) -> dict[str, _AttributeMap]:
-    maps: dict[str, _AttributeMap] | None = table.__dict__.get("_local_maps")
-    if maps is None:
-        maps = table.__dict__["_local_maps"] = {}
-    return maps
-
-
-def _attribute_map(table: Any, attribute: str) -> _AttributeMap:
-    maps = _maps(table)
-    if attribute not in maps:
-        maps[attribute] = _AttributeMap(table, attribute)
-    return maps[attribute]
+    """The item stored under a key."""
+    return table.items.get(_encoded(key))
 
 
 def _written(table: Any, key: Key | None) -> None:
-    """After a write to `key`: the stored item is packed anew when the request ends, and filed
-    (or its absence) in every index map."""
-    if key is None:
-        return
-    item = _stored(table, key)
-    if item is not None:
-        item.__dict__["_local_dirty"] = True
-        _settling.append(item)
-    maps = table.__dict__.get("_local_maps")
-    for attribute_map in (maps or {}).values():
-        attribute_map.place(key, item)
+    """After a write to `key`: the stored item is written back when the request ends."""
+    if key is not None:
+        table.items.written(_encoded(key))
 
 
 def _key_from(table: Any, attributes: dict[str, Any]) -> Key | None:
@@ -350,9 +606,8 @@ def _snapshot(table: Any, key: Key | None) -> Any | None:
     item = _stored(table, key) if key is not None else None
     if item is None:
         return None
-    state = item.__dict__
-    if "_packed" in state and not state.get("_local_dirty"):
-        return _Packed(state["_packed"])
+    if "_packed" in item.__dict__ and _encoded(key) not in table.items.dirty:  # type: ignore[arg-type]
+        return _Packed(item.__dict__["_packed"])
     return copy.deepcopy(item)
 
 
@@ -364,19 +619,10 @@ def _restore(table: Any, key: Key, snapshot: Any | None) -> None:
     if isinstance(snapshot, _Packed):
         item = Item.__new__(Item)
         item.__dict__.update(hash_key=hash_key, range_key=range_key, _packed=snapshot.data)
-    if table.range_key_attr:
-        partition = table.items.get(hash_key)
-        if item is not None:
-            table.items[hash_key][range_key] = item
-        elif partition is not None:
-            partition.pop(range_key, None)
-            if not partition:
-                del table.items[hash_key]
-    elif item is not None:
-        table.items[hash_key] = item
+    if item is None:
+        table.items.delete(_encoded(key))
     else:
-        table.items.pop(hash_key, None)
-    _written(table, key)
+        table.items.put(_encoded(key), item)
 
 
 def _transact_write_items(self: Any, transact_items: list[dict[str, Any]]) -> None:
@@ -520,10 +766,10 @@ def _candidates(
     if index_name is None or any(index.name == index_name for index in table.indexes or []):
         if hash_key is None:  # a local index shares the table's partition
             return None
-        partition = table.items.get(hash_key)
-        if partition is None:
-            return []
-        return list(partition.values()) if table.range_key_attr else [partition]
+        if table.range_key_attr:
+            return table.items.items_of(_encode(hash_key))
+        item = table.items.get((_encode(hash_key), ""))
+        return [item] if item is not None else []
     index = next((index for index in table.global_indexes or [] if index.name == index_name), None)
     if index is None:
         return None  # moto answers the unknown index
@@ -533,7 +779,7 @@ def _candidates(
     value = dict(hash_key_conditions).get(attribute) if hash_key_conditions else hash_key
     if value is None:
         return None
-    return list(_attribute_map(table, attribute).buckets.get(value, {}).values())
+    return table.items.filed_under(attribute, value)
 
 
 # ---------------------------------------------------------------------------------- streams

@@ -319,6 +319,63 @@ def test_an_update_failing_half_way_changes_nothing(table: tuple[Any, str]) -> N
 
 
 @pytest.fixture
+def untracked() -> Iterator[None]:
+    """moto not keeping every model object it makes (as in the local stack)."""
+    from local.aws import track_models, untrack_models
+
+    untrack_models()
+    try:
+        yield
+    finally:
+        track_models()
+
+
+def test_between_requests_the_table_holds_no_item_objects(table: tuple[Any, str], untracked: None) -> None:
+    import gc
+
+    from moto.dynamodb.models import dynamodb_backends
+    from moto.dynamodb.models.dynamo_type import Item
+
+    client, name = table
+    for n in range(300):
+        client.put_item(
+            TableName=name,
+            Item={
+                "pk": {"S": f"TICKET#{n % 7}"},
+                "sk": {"S": f"MSG#{n:03d}"},
+                "gsi4pk": {"S": "QUEUE"},
+                "n": {"N": "0"},
+            },
+        )
+    client.update_item(
+        TableName=name,
+        Key={"pk": {"S": "TICKET#3"}, "sk": {"S": "MSG#010"}},
+        UpdateExpression="ADD n :one",
+        ExpressionAttributeValues={":one": {"N": "1"}},
+    )
+
+    # Then moto's table keeps its items on disk: no Item object outlives the request that used it
+    stored = dynamodb_backends[config.ACCOUNT_ID][config.REGION].get_table(name)
+    gc.collect()
+    assert sum(isinstance(o, Item) for o in gc.get_objects()) < 5
+    assert len(stored) == 300 and not stored.items.live
+    # and what the requests wrote is what is read, by key, by partition and by index
+    got = client.get_item(TableName=name, Key={"pk": {"S": "TICKET#3"}, "sk": {"S": "MSG#010"}})["Item"]
+    assert got["n"] == {"N": "1"}
+    partition = client.query(
+        TableName=name, KeyConditionExpression="pk = :p", ExpressionAttributeValues={":p": {"S": "TICKET#3"}}
+    )
+    assert partition["Count"] == len([n for n in range(300) if n % 7 == 3])
+    queue = client.query(
+        TableName=name,
+        IndexName="Queue",
+        KeyConditionExpression="gsi4pk = :q",
+        ExpressionAttributeValues={":q": {"S": "QUEUE"}},
+    )
+    assert queue["Count"] == 0  # no gsi1sk (the index's sort key): in no item of the index, as in moto
+
+
+@pytest.fixture
 def served() -> Iterator[tuple[Any, Any, str]]:
     """The template's table in moto's server as the local stack serves it (local.aws)."""
     from local.aws import LocalAws, track_models
