@@ -481,9 +481,10 @@ def _release(table: Any) -> None:
 
 def _forget(t: int) -> None:
     """A table's rows, when the table is gone (or has its items back)."""
-    database = _database()
-    database.execute("DELETE FROM items WHERE t = ?", (t,))
-    database.execute("DELETE FROM filed WHERE t = ?", (t,))
+    with LOCK:  # a finalizer runs on whichever thread collects the table
+        database = _database()
+        database.execute("DELETE FROM items WHERE t = ?", (t,))
+        database.execute("DELETE FROM filed WHERE t = ?", (t,))
 
 
 def _tables() -> list[Any]:
@@ -754,6 +755,9 @@ def _all_items(original: Callable[..., Any]) -> Callable[..., Any]:
     @functools.wraps(original)
     def all_items(self: Any) -> Any:
         candidates = _CANDIDATES.get()
+        if candidates is None and isinstance(self.items, _Rows):  # a Scan: the table in one read
+            candidates = self.items.items_of(None)
+            candidates.sort(key=lambda x: (x.hash_key, x.range_key) if x.range_key else x.hash_key)
         return list(candidates) if candidates is not None else original(self)
 
     return all_items
