@@ -28,8 +28,10 @@ tests/integration/test_dynamodb_emulation.py.
   filed beside it. An item a request reads or writes becomes moto's Item for that request (one
   object, so moto's in-place edits land on it); when the request ends, settle() writes the
   changed ones back and lets them all go. Between requests a table holds no Python object per item.
-- **Streams are trimmed.** moto's stream shard keeps every record forever (packed here, like
-  items, until read). `trim_stream` drops
+- **Streams are on disk, and trimmed.** moto's stream shard keeps every record forever, as
+  Python objects (each with whole images of the item). Here a shard's records (`_Records`) are
+  packed rows of the same SQLite database, read when a consumer asks for them: a consumer that
+  falls behind (the 2 cores of a laptop under load) costs disk, not memory. `trim_stream` drops
   the records every consumer has processed (the local event sources call it with their
   checkpoint) and `housekeeping` those older than 24 hours, as DynamoDB Streams does; sequence
   numbers stay valid (the shard's starting sequence number advances), and an iterator behind the
@@ -53,7 +55,7 @@ import threading
 import time
 import weakref
 import zlib
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from typing import Any
 
 LOCK = threading.RLock()  # every DynamoDB (and Streams) request, and the stack's own calls
@@ -97,6 +99,7 @@ def install() -> None:
             (Table, "__init__", _table_init),
             (Table, "__len__", lambda _: _table_len),
             (StreamShard, "get", lambda _: _shard_get),
+            (StreamShard, "__init__", _shard_init),
             (StreamRecord, "__init__", _packed_record),
             (StreamRecord, "to_json", lambda _: _record_json),
             (ShardIterator, "__init__", _iterator_init),
@@ -106,6 +109,8 @@ def install() -> None:
             setattr(cls, name, make(getattr(cls, name, None)))  # what the class has, maybe inherited
         for table in _tables():
             _adopt(table)
+            if table.stream_shard is not None and not isinstance(table.stream_shard.items, _Records):
+                table.stream_shard.items = _Records(table.stream_shard.items)
 
 
 def uninstall() -> None:
@@ -198,6 +203,7 @@ def _database() -> sqlite3.Connection:
             CREATE TABLE items (t INTEGER, h TEXT, r TEXT, packed BLOB, PRIMARY KEY (t, h, r)) WITHOUT ROWID;
             CREATE TABLE filed (t INTEGER, a TEXT, v TEXT, h TEXT, r TEXT, PRIMARY KEY (t, a, v, h, r)) WITHOUT ROWID;
             CREATE INDEX filed_by_key ON filed (t, h, r);
+            CREATE TABLE records (s INTEGER, n INTEGER, created TEXT, packed BLOB, PRIMARY KEY (s, n)) WITHOUT ROWID;
             """
         )
         _db.append(connection)
@@ -514,9 +520,13 @@ def _table_len(self: Any) -> int:
 def _unpack_everything() -> None:
     for table in _tables():
         _release(table)
-        for record in table.stream_shard.items if table.stream_shard is not None else []:
-            if "packed" in record.__dict__:
+        shard = table.stream_shard
+        if shard is not None and isinstance(shard.items, _Records):
+            records = list(shard.items)
+            shard.items.clear()
+            for record in records:
                 record.record = _record_json(record)
+            shard.items = records
 
 
 def _encoded(key: Key) -> tuple[str, str]:
@@ -819,6 +829,89 @@ def _packed_record(original: Callable[..., Any]) -> Callable[..., Any]:
 def _record_json(self: Any) -> dict[str, Any]:
     record: dict[str, Any] = pickle.loads(zlib.decompress(self.packed))  # noqa: S301 - our own bytes
     return record
+
+
+def _shard_init(original: Callable[..., Any]) -> Callable[..., Any]:
+    @functools.wraps(original)
+    def init(self: Any, *args: Any, **kwargs: Any) -> None:
+        original(self, *args, **kwargs)
+        self.items = _Records()
+
+    return init
+
+
+class _Records:
+    """A stream shard's records (moto's `StreamShard.items`, a list): packed rows of the item
+    store, numbered from the shard's oldest kept record, read when a consumer asks for them. It
+    answers what moto and this module ask of that list: append, len, an index or a slice, and
+    deleting from the front (trim) or the back (undo)."""
+
+    _shards = itertools.count(1)
+
+    def __init__(self, records: Iterable[Any] = ()) -> None:
+        self.s = next(self._shards)
+        self.first = 0  # the number of the oldest record kept
+        self.length = 0
+        weakref.finalize(self, _forget_records, self.s)
+        for record in records:
+            self.append(record)
+
+    def append(self, record: Any) -> None:
+        _database().execute(
+            "INSERT INTO records VALUES (?, ?, ?, ?)",
+            (self.s, self.first + self.length, record.created.isoformat(), record.packed),
+        )
+        self.length += 1
+
+    def __len__(self) -> int:
+        return self.length
+
+    def __getitem__(self, index: int | slice) -> Any:
+        if isinstance(index, slice):
+            start, stop, step = index.indices(self.length)
+            if step != 1:
+                raise ValueError("records are read in order")
+            rows = _database().execute(
+                "SELECT created, packed FROM records WHERE s = ? AND n >= ? AND n < ? ORDER BY n",
+                (self.s, self.first + start, self.first + stop),
+            )
+            return [_stored_record(created, packed) for created, packed in rows.fetchall()]
+        position = index + self.length if index < 0 else index
+        if not 0 <= position < self.length:
+            raise IndexError(index)
+        return self[position : position + 1][0]
+
+    def __iter__(self) -> Iterator[Any]:
+        return iter(self[:])
+
+    def __delitem__(self, index: slice) -> None:
+        start, stop, _ = index.indices(self.length)
+        database = _database()
+        if start == 0:  # the oldest: trimmed
+            database.execute("DELETE FROM records WHERE s = ? AND n < ?", (self.s, self.first + stop))
+            self.first += stop
+            self.length -= stop
+        elif stop == self.length:  # the newest: undone
+            database.execute("DELETE FROM records WHERE s = ? AND n >= ?", (self.s, self.first + start))
+            self.length = start
+        else:
+            raise ValueError("records are deleted from either end")
+
+    def clear(self) -> None:
+        del self[:]
+
+
+def _stored_record(created: str, packed: bytes) -> Any:
+    from moto.dynamodb.models.table import StreamRecord
+
+    record = StreamRecord.__new__(StreamRecord)
+    record.__dict__.update(created=datetime.datetime.fromisoformat(created), packed=packed)
+    return record
+
+
+def _forget_records(s: int) -> None:
+    with LOCK:  # a finalizer runs on whichever thread collects the shard
+        _database().execute("DELETE FROM records WHERE s = ?", (s,))
 
 
 def _iterator_init(original: Callable[..., Any]) -> Callable[..., Any]:

@@ -330,11 +330,14 @@ def untracked() -> Iterator[None]:
         track_models()
 
 
-def test_between_requests_the_table_holds_no_item_objects(table: tuple[Any, str], untracked: None) -> None:
+def test_between_requests_the_table_and_its_stream_hold_no_objects_per_item(
+    table: tuple[Any, str], untracked: None
+) -> None:
     import gc
 
     from moto.dynamodb.models import dynamodb_backends
     from moto.dynamodb.models.dynamo_type import Item
+    from moto.dynamodb.models.table import StreamRecord
 
     client, name = table
     for n in range(300):
@@ -354,11 +357,13 @@ def test_between_requests_the_table_holds_no_item_objects(table: tuple[Any, str]
         ExpressionAttributeValues={":one": {"N": "1"}},
     )
 
-    # Then moto's table keeps its items on disk: no Item object outlives the request that used it
+    # Then moto's table keeps its items and stream records on disk: no Item or StreamRecord object
+    # outlives the request that used it
     stored = dynamodb_backends[config.ACCOUNT_ID][config.REGION].get_table(name)
     gc.collect()
-    assert sum(isinstance(o, Item) for o in gc.get_objects()) < 5
+    assert sum(isinstance(o, Item | StreamRecord) for o in gc.get_objects()) < 5
     assert len(stored) == 300 and not stored.items.live
+    assert len(stored.stream_shard.items) == 301  # 300 puts and the update
     # and what the requests wrote is what is read, by key, by partition and by index
     got = client.get_item(TableName=name, Key={"pk": {"S": "TICKET#3"}, "sk": {"S": "MSG#010"}})["Item"]
     assert got["n"] == {"N": "1"}
