@@ -272,14 +272,8 @@ class _Rows:
             return bool(self.keys_of(_encode(hash_key)))
         return self.get((_encode(hash_key), "")) is not None
 
-    def get(self, key: tuple[str, str] | str, default: Any = None, /) -> Any:
-        """The item under an encoded key; or, called as a mapping (`items.get(hash_key)`), what
-        `items[hash_key]` is."""
-        if not isinstance(key, tuple):
-            try:
-                return self[key]
-            except KeyError:
-                return default
+    def get(self, key: tuple[str, str]) -> Any | None:
+        """The item under an encoded key (live, or read from disk), None when nothing is stored there."""
         item = self.live.get(key)
         if item is None:
             row = (
@@ -288,7 +282,7 @@ class _Rows:
                 .fetchone()
             )
             item = self._materialise(key, row[0]) if row else None
-        return default if item is None else item
+        return item
 
     def pop(self, hash_key: Any, *default: Any) -> Any:
         key = (_encode(hash_key), "")
@@ -307,13 +301,6 @@ class _Rows:
                 yield _Partition(self, h)
         else:
             yield from self.items_of(None)
-
-    def __iter__(self) -> Iterator[Any]:
-        for value in self.values():
-            yield value.hash if self.ranged else value.hash_key
-
-    def __len__(self) -> int:
-        return sum(1 for _ in self.values())
 
     # the emulation's side
     def put(self, key: tuple[str, str], item: Any) -> None:
@@ -421,10 +408,6 @@ class _Partition:
     def __setitem__(self, range_key: Any, item: Any) -> None:
         self.rows.put((self.hash, _encode(range_key)), item)
 
-    def get(self, range_key: Any, default: Any = None) -> Any:
-        item = self.rows.get((self.hash, _encode(range_key)))
-        return default if item is None else item
-
     def pop(self, range_key: Any, *default: Any) -> Any:
         key = (self.hash, _encode(range_key))
         item = self.rows.get(key)
@@ -437,15 +420,6 @@ class _Partition:
 
     def values(self) -> list[Any]:
         return self.rows.items_of(self.hash)
-
-    def __len__(self) -> int:
-        return len(self.rows.keys_of(self.hash))
-
-    def __bool__(self) -> bool:
-        return bool(self.rows.keys_of(self.hash))
-
-    def __iter__(self) -> Iterator[Any]:
-        return (_decode(r) for _, r in self.rows.keys_of(self.hash))
 
 
 def settle() -> None:

@@ -3,6 +3,7 @@ with its own state directory, driven over HTTP with httpx (the stack fixtures ar
 
 from __future__ import annotations
 
+import copy
 import json
 import os
 import signal
@@ -17,9 +18,21 @@ from typing import Any
 
 import httpx
 
+from local import template
 from local.template import ROOT
 
 STARTUP_SECONDS = 60  # generous: the suite may share two cores with the unit tests
+
+
+def template_with_absolute_paths() -> dict[str, Any]:
+    """template.yaml with its code paths absolute, for a test to add its own resources and write elsewhere."""
+    doc = copy.deepcopy(template.load())
+    for resource in doc["Resources"].values():
+        props = resource.get("Properties", {})
+        for key in ("CodeUri", "ContentUri"):
+            if isinstance(props.get(key), str):
+                props[key] = str((template.TEMPLATE.parent / props[key]).resolve())
+    return doc
 
 
 def free_port() -> int:

@@ -7,7 +7,6 @@ presigned URL expiry."""
 from __future__ import annotations
 
 import base64
-import copy
 import json
 import re
 import time
@@ -19,9 +18,8 @@ from typing import Any
 import httpx
 import pytest
 
-from local import template
 from local.template import ROOT
-from tests.integration.harness import RunningStack, start_stack, stop_stack
+from tests.integration.harness import RunningStack, start_stack, stop_stack, template_with_absolute_paths
 
 pytestmark = pytest.mark.integration
 
@@ -46,12 +44,7 @@ def _function(log: Path, events: dict[str, Any], **properties: Any) -> dict[str,
 
 def probe_template(log: Path) -> dict[str, Any]:
     """template.yaml with absolute code paths, plus the probe functions and their queues."""
-    doc = copy.deepcopy(template.load())
-    for resource in doc["Resources"].values():
-        props = resource.get("Properties", {})
-        for key in ("CodeUri", "ContentUri"):
-            if isinstance(props.get(key), str):
-                props[key] = str((template.TEMPLATE.parent / props[key]).resolve())
+    doc = template_with_absolute_paths()
     api = {"Ref": "HttpApi"}
     doc["Resources"].update(
         {

@@ -6,7 +6,6 @@ LOCAL_SCHEDULE_SECONDS."""
 
 from __future__ import annotations
 
-import copy
 import json
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -16,9 +15,8 @@ from typing import Any
 import pytest
 from botocore.exceptions import ClientError
 
-from local import template
 from local.template import ROOT
-from tests.integration.harness import RunningStack, start_stack, stop_stack
+from tests.integration.harness import RunningStack, start_stack, stop_stack, template_with_absolute_paths
 
 pytestmark = pytest.mark.integration
 
@@ -40,12 +38,7 @@ def _probe(log: Path, events: dict[str, Any] | None = None, **properties: Any) -
 
 def events_template(log: Path) -> dict[str, Any]:
     """template.yaml (absolute code paths) plus probe functions behind rules and schedules."""
-    doc = copy.deepcopy(template.load())
-    for resource in doc["Resources"].values():
-        props = resource.get("Properties", {})
-        for key in ("CodeUri", "ContentUri"):
-            if isinstance(props.get(key), str):
-                props[key] = str((template.TEMPLATE.parent / props[key]).resolve())
+    doc = template_with_absolute_paths()
     bus = {"Ref": "EventBus"}
     doc["Resources"].update(
         {
