@@ -1,7 +1,8 @@
 """The category of a ticket: a linear classifier over hashed features of its title and body.
 
-Features: the title's and the body's words and word pairs (stemmed, stop words out), each hashed
-into one of `buckets` weights per category, plus a few cues no word list says as well (the title is
+Features: the title's and the body's words and word pairs (stemmed, stop words out), the title's
+words as written (stop words in: "how to", "is it possible", "allow", "add support"), how many
+questions the body asks, each hashed into one of `buckets` weights per category, plus a few cues no word list says as well (the title is
 a question, a wish is phrased, error output or a stack trace is pasted, versions are given, steps and
 expected/actual are described). Weights are learned by `scripts/train_review.py` (multinomial
 logistic regression, classes balanced, real reports and the synthetic set) and shipped in
@@ -20,9 +21,11 @@ from helpdesk.review.similarity import words
 from helpdesk.review.text import concept_spans
 
 MAX_TEXT = 6_000
+_PLAIN_WORD = re.compile(r"[a-z']+")
 PROBLEM = re.compile(
     r"\b(?:error|errors|fail\w*|crash\w*|panic|broken|bug|exception|doesn'?t|does\s+not|don'?t|not\s+working"
-    r"|can'?t|cannot|unable|wrong|instead|unexpected\w*|regression|stuck|hang\w*|timeout|refused|denied)\b",
+    r"|can'?t|cannot|unable|wrong|instead|unexpected\w*|regression|stuck|hang\w*|timeout|refused|denied|outage|unavailable"
+    r"|(?:is|are|was|were|went|goes)\s+down|50[0-4])\b",
     re.IGNORECASE,
 )
 CUES: tuple[tuple[str, re.Pattern[str]], ...] = (
@@ -63,6 +66,8 @@ def features(subject: str | None, body: str) -> list[str]:
         found += [f"{prefix}:{term}" for term in terms]
         found += [f"{prefix}2:{a} {b}" for a, b in itertools.pairwise(terms)]
         found += [f"{prefix}#{concept}" for concept, _, _ in concept_spans(part.lower())]
+    found += [f"t1:{word}" for word in _PLAIN_WORD.findall(title.lower())]
+    found += [f"questions:{min(text.count('?'), 3)}", f"title_asks:{title.rstrip().endswith('?')}"]
     found += [f"cue:{name}" for name, pattern in CUES if pattern.search(title if name == "title_question" else text)]
     problems = len(PROBLEM.findall(f"{title}\n{text}"))
     found += [f"problem:{min(problems, 3)}", f"title_problem:{bool(PROBLEM.search(title))}"]
