@@ -22,10 +22,11 @@ from helpdesk.review.text import concept_spans
 
 MAX_TEXT = 6_000
 _PLAIN_WORD = re.compile(r"[a-z']+")
+_SENTENCE = re.compile(r"[^\n]{0,200}?(?:[.!?](?=\s)|$)", re.M)
 PROBLEM = re.compile(
     r"\b(?:error|errors|fail\w*|crash\w*|panic|broken|bug|exception|doesn'?t|does\s+not|don'?t|not\s+working"
     r"|can'?t|cannot|unable|wrong|instead|unexpected\w*|regression|stuck|hang\w*|timeout|refused|denied|outage|unavailable"
-    r"|(?:is|are|was|were|went|goes)\s+down|50[0-4])\b",
+    r"|(?:is|are|was|were|went|goes)\s+down|50[0-4]|breach\w*|leak\w*|compromised|vulnerab\w*|exposed)\b",
     re.IGNORECASE,
 )
 CUES: tuple[tuple[str, re.Pattern[str]], ...] = (
@@ -57,8 +58,11 @@ CUES: tuple[tuple[str, re.Pattern[str]], ...] = (
 
 
 def features(subject: str | None, body: str) -> list[str]:
-    """The ticket's feature names (distinct)."""
+    """The ticket's feature names (distinct). A draft without a subject is read as the reports the
+    classifier learned from: its first sentence is its title."""
     title = subject or ""
+    if not title.strip():
+        title, body = _first_sentence(body)
     text = body[:MAX_TEXT]
     found: list[str] = []
     for prefix, part in (("t", title), ("b", text)):
@@ -72,6 +76,14 @@ def features(subject: str | None, body: str) -> list[str]:
     problems = len(PROBLEM.findall(f"{title}\n{text}"))
     found += [f"problem:{min(problems, 3)}", f"title_problem:{bool(PROBLEM.search(title))}"]
     return list(dict.fromkeys(found))
+
+
+def _first_sentence(text: str) -> tuple[str, str]:
+    """(the first sentence or line, at most 200 characters; the rest)."""
+    text = text.lstrip()
+    found = _SENTENCE.match(text)
+    end = found.end() if found else min(len(text), 200)
+    return text[:end], text[end:].lstrip()
 
 
 def bucket(feature: str, buckets: int) -> int:
