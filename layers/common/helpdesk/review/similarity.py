@@ -450,13 +450,12 @@ def snippet(subject: str | None, body: str) -> str:
 @dataclass
 class InMemoryCandidateSource:
     """The index in a dict, for tests and the evaluation; it keeps the data layer's rules
-    (helpdesk.store.duplicates): a posting list takes at most `cap` ids, the next ticket empties it
-    (later tickets only count), and the org's indexed tickets are counted."""
+    (helpdesk.store.duplicates): a posting list takes at most `cap` ids (later tickets only count),
+    and the org's indexed tickets are counted."""
 
     cap: int = 200
     _postings: dict[tuple[str, str], list[str]] = field(default_factory=dict)
     _counts: Counter[tuple[str, str]] = field(default_factory=Counter)
-    _saturated: set[tuple[str, str]] = field(default_factory=set)
     _tickets: dict[tuple[str, str], Candidate] = field(default_factory=dict)
     _indexed: Counter[str] = field(default_factory=Counter)
 
@@ -476,11 +475,8 @@ class InMemoryCandidateSource:
             if ticket_id in posted:
                 continue
             self._counts[(org_id, key)] += 1
-            if len(posted) < self.cap and (org_id, key) not in self._saturated:
+            if len(posted) < self.cap:
                 posted.append(ticket_id)
-            else:
-                posted.clear()
-                self._saturated.add((org_id, key))
 
     def set_status(self, org_id: str, ticket_id: str, status: str) -> None:
         current = self._tickets[(org_id, ticket_id)]

@@ -5,19 +5,15 @@
                                         telling title or body term, a title-term pair, an error
                                         fingerprint), at most MAX_POSTINGS; `n`: how many tickets
                                         were posted under it, also past the cap (the key's document
-                                        frequency in the org); `saturated`: more than MAX_POSTINGS
-                                        were, and the ids are gone
+                                        frequency in the org)
   DUPIDX#<org>#~count / POSTINGS       `n`: how many tickets the org's index holds
   TICKET#<id> / TICKET                  also carries the ticket's `dup_signature` and `dup_snippet`
 
 A review reads the draft's keys and the org's count (one BatchGetItem, whatever the org's size),
 ranks the ids they hold, and reads the best candidates' signatures (one more BatchGetItem): never
-the org's tickets. A key shared by more than MAX_POSTINGS tickets no longer discriminates: its ids
-are dropped (they would only favour its oldest tickets) and later tickets only count in its `n`, so
-a review reads a common key's count, not 5.4 KB of ids it has no use for (in an org of 100,000
-tickets most of a draft's common keys are saturated: reading their ids was most of what a review
-cost there). The cap also bounds what a posting costs: a set of 200 ULIDs is ~5.4 KB, so adding to
-it is at most 6 WCU, and the reviewer's read of 32 keys stays within one BatchGetItem page."""
+the org's tickets. A key shared by MAX_POSTINGS tickets no longer discriminates; later tickets only
+count in its `n`. The cap also bounds what a posting costs: a set of 200 ULIDs is ~5.4 KB, so adding
+to it is at most 6 WCU, and the reviewer's read of 32 keys stays within one BatchGetItem page."""
 
 from dataclasses import dataclass, field
 from typing import Any
@@ -43,27 +39,24 @@ class Postings:
     indexed: int = 0  # tickets in the org's index
 
 
-def _count(org_id: str, index_key: str, *, saturate: bool = False) -> None:
-    """Count one more ticket under the key; `saturate`: it is past the cap, drop the ids."""
+def _count(org_id: str, index_key: str) -> None:
     client.update_item(
         TableName=TABLE,
         Key=postings_key(org_id, index_key),
-        UpdateExpression="SET saturated = :yes REMOVE ticket_ids ADD n :one" if saturate else "ADD n :one",
-        ExpressionAttributeValues={":one": {"N": "1"}, **({":yes": {"BOOL": True}} if saturate else {})},
+        UpdateExpression="ADD n :one",
+        ExpressionAttributeValues={":one": {"N": "1"}},
     )
 
 
 def post(org_id: str, ticket_id: str, keys: list[str]) -> None:
-    """Add the ticket under each of its keys (a full key drops its ids and only counts it from then on),
-    and count it in the org."""
+    """Add the ticket under each of its keys (a saturated key only counts it), and count it in the org."""
     for index_key in keys:
         try:
             client.update_item(
                 TableName=TABLE,
                 Key=postings_key(org_id, index_key),
                 UpdateExpression="ADD ticket_ids :id, n :one",
-                ConditionExpression="attribute_not_exists(saturated)"
-                " AND (attribute_not_exists(ticket_ids) OR size(ticket_ids) < :max)",
+                ConditionExpression="attribute_not_exists(ticket_ids) OR size(ticket_ids) < :max",
                 ExpressionAttributeValues={
                     ":id": {"SS": [ticket_id]},
                     ":one": {"N": "1"},
@@ -73,13 +66,13 @@ def post(org_id: str, ticket_id: str, keys: list[str]) -> None:
         except ClientError as exc:
             if refused(exc) is None:
                 raise
-            _count(org_id, index_key, saturate=True)
+            _count(org_id, index_key)
     _count(org_id, COUNT_KEY)
 
 
 def postings(org_id: str, keys: list[str]) -> Postings:
-    """The ids and counts posted under each of `keys` that has any (a saturated key: its count), and
-    the org's count (one BatchGetItem for up to 99 keys)."""
+    """The ids and counts posted under each of `keys` that has any, and the org's count (one
+    BatchGetItem for up to 99 keys)."""
     found = batch_get_all(
         [postings_key(org_id, index_key) for index_key in [*keys, COUNT_KEY]], projection="pk, ticket_ids, n"
     )
@@ -90,8 +83,8 @@ def postings(org_id: str, keys: list[str]) -> Postings:
         n = int(item.get("n", {}).get("N", "0"))
         if index_key == COUNT_KEY:
             out.indexed = n
-        else:
-            out.ids[index_key] = item.get("ticket_ids", {}).get("SS", [])
+        elif "ticket_ids" in item:
+            out.ids[index_key] = item["ticket_ids"]["SS"]
             out.counts[index_key] = max(n, len(out.ids[index_key]))
     return out
 
