@@ -2,12 +2,12 @@
 
 Features: the title's and the body's words and word pairs (stemmed, stop words out), the title's
 words as written (stop words in: "how to", "is it possible", "allow", "add support"), how many
-questions the body asks, each hashed into one of `buckets` weights per category, plus a few cues no word list says as well (the title is
-a question, a wish is phrased, error output or a stack trace is pasted, versions are given, steps and
-expected/actual are described). Weights are learned by `scripts/train_review.py` (multinomial
-logistic regression, classes balanced, real reports and the synthetic set) and shipped in
-`model.json`; the confidence is the softmax probability, temperature-scaled on cross-validated
-predictions so that it means what it says.
+questions the body asks, each hashed into one of `buckets` weights per category, plus a few cues no
+word list says as well (the title is a question, a wish is phrased, error output or a stack trace
+is pasted, versions are given, steps and expected/actual are described). Weights are learned by
+`scripts/train_review.py` (multinomial logistic regression, classes balanced, real reports and the
+synthetic set) and shipped in `model.json`; the confidence is the softmax probability,
+temperature-scaled on cross-validated predictions so that it means what it says.
 """
 
 import itertools
@@ -25,8 +25,9 @@ _PLAIN_WORD = re.compile(r"[a-z']+")
 _SENTENCE = re.compile(r"[^\n]{0,200}?(?:[.!?](?=\s)|$)", re.M)
 PROBLEM = re.compile(
     r"\b(?:error|errors|fail\w*|crash\w*|panic|broken|bug|exception|doesn'?t|does\s+not|don'?t|not\s+working"
-    r"|can'?t|cannot|unable|wrong|instead|unexpected\w*|regression|stuck|hang\w*|timeout|refused|denied|outage|unavailable"
-    r"|(?:is|are|was|were|went|goes)\s+down|50[0-4]|breach\w*|leak\w*|compromised|vulnerab\w*|exposed)\b",
+    r"|can'?t|cannot|unable|wrong|instead|unexpected\w*|regression|stuck|hang\w*|timeout|refused|denied"
+    r"|outage|unavailable|(?:is|are|was|were|went|goes)\s+down|50[0-4]"  # an outage
+    r"|breach\w*|leak\w*|compromised|vulnerab\w*|exposed)\b",  # a security problem
     re.IGNORECASE,
 )
 CUES: tuple[tuple[str, re.Pattern[str]], ...] = (
