@@ -261,17 +261,15 @@ def seed_org(org: str, count: int, seed: int) -> None:
 
     client = boto3.client("dynamodb", region_name="eu-west-1")
     items: list[dict] = []
-    postings: dict[str, set[str]] = {}
+    postings: dict[str, list[str]] = {}
     for subject, body in _texts(count, seed):
         ticket_id, (item, first) = _ticket_items(org, subject, body, reviewed=True)
         entry = index_entry(subject, body)
         item |= {"dup_signature": {"S": entry.signature}, "dup_snippet": {"S": entry.snippet}}
         items += [item, first]
         for key in entry.keys:
-            postings.setdefault(key, set()).add(ticket_id)
-    for key, ids in postings.items():
-        kept = sorted(ids)[: duplicate_index.MAX_POSTINGS]
-        items.append({**duplicate_index.postings_key(org, key), "ticket_ids": {"SS": kept}})
+            postings.setdefault(key, []).append(ticket_id)
+    items += [duplicate_index.postings_item(org, key, ids, len(ids)) for key, ids in postings.items()]
     for start in range(0, len(items), 25):
         client.batch_write_item(
             RequestItems={repository.TABLE: [{"PutRequest": {"Item": i}} for i in items[start : start + 25]]}
@@ -352,10 +350,7 @@ def seed_index(org: str, count: int, seed: int) -> float:
             posted = ids.setdefault(key, [])
             if len(posted) < duplicate_index.MAX_POSTINGS:
                 posted.append(ticket_id)
-    for key, posted in ids.items():
-        items.append(
-            {**duplicate_index.postings_key(org, key), "ticket_ids": {"SS": posted}, "n": {"N": str(counts[key])}}
-        )
+    items += [duplicate_index.postings_item(org, key, posted, counts[key]) for key, posted in ids.items()]
     items.append({**duplicate_index.postings_key(org, duplicate_index.COUNT_KEY), "n": {"N": str(count)}})
     for start in range(0, len(items), 25):
         client.batch_write_item(

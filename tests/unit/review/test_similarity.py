@@ -15,6 +15,7 @@ from helpdesk.review.similarity import (
     index_entry,
     index_keys,
     rank_postings,
+    score_postings,
     signature,
     similarity,
     snippet,
@@ -119,11 +120,11 @@ def test_postings_rank_the_keys_rare_in_the_org_first_then_newest() -> None:
         "k2": ["old"],
     }  # in any order, as BatchGetItem returns them
     # old shares a common key and a rare one, newer a rare one, new only the common one
-    assert rank_postings(postings, limit=10, keys=keys, total=10) == ["old", "newer", "y", "x", "new"]
-    assert rank_postings({"k3": ["a", "b"]}, limit=1, keys=keys) == ["b"]
+    assert rank_postings(score_postings(postings, keys, 10), limit=10) == ["old", "newer", "y", "x", "new"]
+    assert rank_postings(score_postings({"k3": ["a", "b"]}, keys), limit=1) == ["b"]
     # a key's count past the posting cap makes it common, whatever its list holds
     counts = {"k1": 4, "k2": 1, "k3": 900}
-    assert rank_postings(postings, limit=2, keys=keys, total=1000, counts=counts)[:2] == ["old", "y"]
+    assert rank_postings(score_postings(postings, keys, 1000, counts), limit=2) == ["old", "y"]
 
 
 def test_a_single_rare_title_term_is_enough_to_find_a_ticket() -> None:

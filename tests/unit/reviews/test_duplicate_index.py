@@ -63,3 +63,45 @@ def test_the_table_answers_as_the_in_memory_index(aws, monkeypatch, cap: int) ->
         assert in_table.indexed == in_memory.indexed == 40  # type: ignore[attr-defined]
         assert in_table.counts == in_memory.counts  # type: ignore[attr-defined]
         assert all(c.ticket_id.startswith("01T") for c in in_table)
+
+
+def test_a_full_key_is_packed_once_and_takes_no_more_ids(aws, monkeypatch) -> None:
+    from helpdesk.store import duplicates
+    from helpdesk.store.core import TABLE
+
+    monkeypatch.setattr(duplicates, "MAX_POSTINGS", 3)
+    table = boto3.client("dynamodb", region_name="eu-west-1")
+    stored = lambda: table.get_item(TableName=TABLE, Key=duplicates.postings_key("acme", "k"))["Item"]  # noqa: E731
+    # Given a key two tickets are posted under: still a set
+    for ticket_id in ("01A", "01B"):
+        duplicates.post("acme", ticket_id, ["k"])
+    assert stored()["ticket_ids"]["SS"] and "full" not in stored()
+    # When the third fills it, and two more come
+    for ticket_id in ("01C", "01D", "01E"):
+        duplicates.post("acme", ticket_id, ["k"])
+    # Then it holds the first three as one string, and counts all five
+    item = stored()
+    assert "ticket_ids" not in item
+    assert item["full"]["S"] == "01A 01B 01C"
+    assert item["n"]["N"] == "5"
+    found = duplicates.postings("acme", ["k"])
+    assert found.ids == {"k": ["01A", "01B", "01C"]} and found.counts == {"k": 5} and found.indexed == 5
+
+
+def test_a_full_set_left_unpacked_is_packed_by_the_next_poster(aws, monkeypatch) -> None:
+    from helpdesk.store import duplicates
+    from helpdesk.store.core import TABLE
+
+    monkeypatch.setattr(duplicates, "MAX_POSTINGS", 3)
+    table = boto3.client("dynamodb", region_name="eu-west-1")
+    # Given a full set whose poster failed before packing it
+    table.put_item(
+        TableName=TABLE,
+        Item=duplicates.postings_key("acme", "k") | {"ticket_ids": {"SS": ["01C", "01A", "01B"]}, "n": {"N": "3"}},
+    )
+    assert sorted(duplicates.postings("acme", ["k"]).ids["k"]) == ["01A", "01B", "01C"]  # read as a set
+    # When the next ticket is posted under it
+    duplicates.post("acme", "01D", ["k"])
+    # Then the set is packed, the new ticket only counted
+    item = table.get_item(TableName=TABLE, Key=duplicates.postings_key("acme", "k"))["Item"]
+    assert "ticket_ids" not in item and item["full"]["S"] == "01A 01B 01C" and item["n"]["N"] == "4"

@@ -13,7 +13,7 @@ class TableCandidateSource:
             return Candidates()
         found = duplicates.postings(org_id, keys)
         scores = score_postings(found.ids, keys, found.indexed, found.counts)
-        ranked = rank_postings(found.ids, limit, keys, found.indexed, found.counts)
+        ranked = rank_postings(scores, limit)
         if not ranked:
             return Candidates(counts=found.counts, indexed=found.indexed)
         stored = duplicates.signatures(org_id, ranked)

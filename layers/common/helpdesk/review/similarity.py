@@ -428,16 +428,8 @@ def score_postings(
     return {ticket_id: value / whole for ticket_id, value in score.items()}
 
 
-def rank_postings(
-    postings: Mapping[str, Iterable[str]],
-    limit: int,
-    keys: Sequence[str] | None = None,
-    total: int | None = None,
-    counts: Mapping[str, int] | None = None,
-) -> list[str]:
-    """Ticket ids from key → ids look-ups, best first: the ids sharing the most of the draft's key
-    rarity (see `score_postings`); ties go to the newest ticket (ULIDs sort by time)."""
-    scores = score_postings(postings, keys, total, counts)
+def rank_postings(scores: Mapping[str, float], limit: int) -> list[str]:
+    """The best `limit` ticket ids by `score_postings`; ties go to the newest ticket (ULIDs sort by time)."""
     newest_first = sorted(scores, reverse=True)
     return sorted(newest_first, key=lambda ticket_id: -scores[ticket_id])[:limit]
 
@@ -491,6 +483,6 @@ class InMemoryCandidateSource:
         scores = score_postings(postings, keys, total, counts)
         found = [
             replace(self._tickets[(org_id, ticket_id)], match=round(scores[ticket_id], 4))
-            for ticket_id in rank_postings(postings, limit, keys, total, counts)
+            for ticket_id in rank_postings(scores, limit)
         ]
         return Candidates(found, counts=counts, indexed=total)

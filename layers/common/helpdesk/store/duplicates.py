@@ -1,11 +1,12 @@
 """Data access: the duplicate index, kept in the table as tickets are reviewed (reviewer only).
 
-  DUPIDX#<org>#<key> / POSTINGS        `ticket_ids`: a string set of the ids of the org's tickets
-                                        posted under one index key (helpdesk.review.similarity: a
-                                        telling title or body term, a title-term pair, an error
-                                        fingerprint), at most MAX_POSTINGS; `n`: how many tickets
-                                        were posted under it, also past the cap (the key's document
-                                        frequency in the org)
+  DUPIDX#<org>#<key> / POSTINGS        the ids of the org's tickets posted under one index key
+                                        (helpdesk.review.similarity: a telling title or body term, a
+                                        title-term pair, an error fingerprint), at most MAX_POSTINGS:
+                                        `ticket_ids`, a string set, while the key has room; `full`, the
+                                        MAX_POSTINGS ids in one string (sorted, space-separated), once it
+                                        is full; `n`: how many tickets were posted under it, also past the
+                                        cap (the key's document frequency in the org)
   DUPIDX#<org>#~count / POSTINGS       `n`: how many tickets the org's index holds
   TICKET#<id> / TICKET                  also carries the ticket's `dup_signature` and `dup_snippet`
 
@@ -13,7 +14,11 @@ A review reads the draft's keys and the org's count (one BatchGetItem, whatever 
 ranks the ids they hold, and reads the best candidates' signatures (one more BatchGetItem): never
 the org's tickets. A key shared by MAX_POSTINGS tickets no longer discriminates; later tickets only
 count in its `n`. The cap also bounds what a posting costs: a set of 200 ULIDs is ~5.4 KB, so adding
-to it is at most 6 WCU, and the reviewer's read of 32 keys stays within one BatchGetItem page."""
+to it is at most 6 WCU, and the reviewer's read of 32 keys stays within one BatchGetItem page. A
+full key never changes again but for its `n`, so its set is written once more as one string: in a
+large org most of a draft's keys are full, and a value of one string is parsed (by DynamoDB, botocore
+and moto) far faster than a set of 200. The poster that fills a key packs it; should it fail
+between the two writes, the next poster the full set refuses packs it."""
 
 from dataclasses import dataclass, field
 from typing import Any
@@ -28,6 +33,21 @@ COUNT_KEY = "~count"  # never an index key (those are hex digests)
 
 def postings_key(org_id: str, index_key: str) -> dict[str, Any]:
     return key(f"DUPIDX#{org_id}#{index_key}", "POSTINGS")
+
+
+def postings_item(org_id: str, index_key: str, ticket_ids: list[str], n: int) -> dict[str, Any]:
+    """A key's item as the posters leave it (what a bulk load writes): at most MAX_POSTINGS ids, the
+    oldest; packed when full."""
+    kept = sorted(ticket_ids)[:MAX_POSTINGS]
+    ids = {"full": {"S": " ".join(kept)}} if len(kept) == MAX_POSTINGS else {"ticket_ids": {"SS": kept}}
+    return postings_key(org_id, index_key) | ids | {"n": {"N": str(n)}}
+
+
+def ids_of(item: dict[str, Any]) -> list[str]:
+    """The ids a key's item holds, set or packed."""
+    if "full" in item:
+        return item["full"]["S"].split()
+    return item.get("ticket_ids", {}).get("SS", [])
 
 
 @dataclass
@@ -49,32 +69,61 @@ def _count(org_id: str, index_key: str) -> None:
 
 
 def post(org_id: str, ticket_id: str, keys: list[str]) -> None:
-    """Add the ticket under each of its keys (a saturated key only counts it), and count it in the org."""
+    """Add the ticket under each of its keys (a full key only counts it), and count it in the org."""
     for index_key in keys:
         try:
-            client.update_item(
+            response = client.update_item(
                 TableName=TABLE,
                 Key=postings_key(org_id, index_key),
                 UpdateExpression="ADD ticket_ids :id, n :one",
-                ConditionExpression="attribute_not_exists(ticket_ids) OR size(ticket_ids) < :max",
+                ConditionExpression="attribute_not_exists(#full) "
+                "AND (attribute_not_exists(ticket_ids) OR size(ticket_ids) < :max)",
+                ExpressionAttributeNames={"#full": "full"},
                 ExpressionAttributeValues={
                     ":id": {"SS": [ticket_id]},
                     ":one": {"N": "1"},
                     ":max": {"N": str(MAX_POSTINGS)},
                 },
+                ReturnValues="UPDATED_NEW",
+                ReturnValuesOnConditionCheckFailure="ALL_OLD",
             )
+            posted = response.get("Attributes", {}).get("ticket_ids", {}).get("SS", [])
         except ClientError as exc:
-            if refused(exc) is None:
+            if (why := refused(exc)) is None:
                 raise
             _count(org_id, index_key)
+            posted = (why[1] or {}).get("ticket_ids", {}).get("SS", [])  # a full set left unpacked
+        if len(posted) >= MAX_POSTINGS:
+            _pack(org_id, index_key, posted)
     _count(org_id, COUNT_KEY)
+
+
+def _pack(org_id: str, index_key: str, ticket_ids: list[str]) -> None:
+    """Write a full key's set as one string (once: a key packed already is left as it is)."""
+    try:
+        client.update_item(
+            TableName=TABLE,
+            Key=postings_key(org_id, index_key),
+            UpdateExpression="SET #full = :ids REMOVE ticket_ids",
+            ConditionExpression="size(ticket_ids) >= :max",
+            ExpressionAttributeNames={"#full": "full"},
+            ExpressionAttributeValues={
+                ":ids": {"S": " ".join(sorted(ticket_ids)[:MAX_POSTINGS])},
+                ":max": {"N": str(MAX_POSTINGS)},
+            },
+        )
+    except ClientError as exc:
+        if refused(exc) is None:
+            raise
 
 
 def postings(org_id: str, keys: list[str]) -> Postings:
     """The ids and counts posted under each of `keys` that has any, and the org's count (one
     BatchGetItem for up to 99 keys)."""
     found = batch_get_all(
-        [postings_key(org_id, index_key) for index_key in [*keys, COUNT_KEY]], projection="pk, ticket_ids, n"
+        [postings_key(org_id, index_key) for index_key in [*keys, COUNT_KEY]],
+        projection="pk, ticket_ids, #full, n",
+        names={"#full": "full"},
     )
     prefix = f"DUPIDX#{org_id}#"
     out = Postings()
@@ -83,9 +132,9 @@ def postings(org_id: str, keys: list[str]) -> Postings:
         n = int(item.get("n", {}).get("N", "0"))
         if index_key == COUNT_KEY:
             out.indexed = n
-        elif "ticket_ids" in item:
-            out.ids[index_key] = item["ticket_ids"]["SS"]
-            out.counts[index_key] = max(n, len(out.ids[index_key]))
+        elif ids := ids_of(item):
+            out.ids[index_key] = ids
+            out.counts[index_key] = max(n, len(ids))
     return out
 
 
