@@ -183,8 +183,7 @@ def postings_of(ticket_id: str) -> set[str]:
     return {
         item["pk"]["S"].removeprefix("DUPIDX#acme#")
         for item in items
-        if ticket_id in duplicate_index.ids_of(item)
-        and item["sk"] == duplicate_index.postings_key("acme", "x")["sk"]
+        if ticket_id in duplicate_index.ids_of(item) and item["sk"] == duplicate_index.postings_key("acme", "x")["sk"]
     }
 
 
