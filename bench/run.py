@@ -685,9 +685,19 @@ def main() -> None:
         help="only the reviewer: its cold start (import, and import + first review; with --baseline, both"
         " revisions) and review latency in an org of 100 vs 100,000 tickets",
     )
+    parser.add_argument(
+        "--search", action="store_true", help="only the search: what the indexer writes, and q latency as the org grows"
+    )
     args = parser.parse_args()
     sys.path[:0] = [str(ROOT / "layers/common"), str(ROOT)]
     print(f"# Helpdesk bench ({time.strftime('%Y-%m-%d %H:%M')}, python3.13 = {PYTHON313})\n")
+    if args.search:
+        mock, calls = _in_process_aws()
+        try:
+            print_search_latency(calls)
+        finally:
+            mock.stop()
+        return
 
     targets = build_artifacts(args.baseline)
     if args.reviewer:

@@ -97,6 +97,20 @@ def test_a_common_word_pages_newest_first_in_two_round_trips_a_page(aws, calls) 
     assert [ticket for p in pages for ticket in p] == list(reversed(seeded))
 
 
+def test_several_words_with_a_small_limit_check_four_pages_worth_first(aws, calls) -> None:
+    # Given an org where every ticket has both words
+    seeded = seed("acme", [COMMON] * 60)
+    # When its user asks for 5 tickets with both, then for 25
+    small = search(calls, ACME_USER, q="cluster nodes", limit="5")
+    small_read = items_read(calls)
+    default = search(calls, ACME_USER, q="cluster nodes")
+    # Then each page is full and newest first, the first read 20 postings and their 40 items (4
+    # pages' worth), the second 50 and their 100 (what one BatchGetItem can check), with the 2 counts
+    assert ids(small["items"]) == list(reversed(seeded))[:5] and small["next_cursor"]
+    assert ids(default["items"]) == list(reversed(seeded))[:25]
+    assert (small_read, items_read(calls)) == (2 + 20 + 40, 2 + 50 + 100)
+
+
 # ---------------------------------------------------------------- what matches
 
 

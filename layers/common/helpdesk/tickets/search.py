@@ -28,6 +28,7 @@ MAX_WORD_CHARS = 40  # longer tokens (hashes, blobs) are not words; a compound's
 MAX_COMPOUND_PARTS = 4  # a compound of up to 4 parts is indexed with every run of its parts too
 MAX_WORDS_PER_TICKET = 500  # later messages' new words are left out past this (subject and summary never)
 MAX_CANDIDATES_PER_STEP = 800  # the largest step of a page that has found nothing yet
+FIRST_STEP_PAGES = 4  # several words: a page's first read checks up to 4 pages' worth of postings
 SEARCH_SECONDS = 6.0  # then a page with nothing found so far ends (the function's timeout is 10 s)
 
 # Common English words that say nothing about a ticket; they are neither indexed nor searched for.
@@ -137,10 +138,12 @@ def _search(query: TicketQuery, wanted: list[str], before: str | None) -> tuple[
 
 def _first_step(query: TicketQuery, verify_words: bool) -> int:
     """How many postings the first read takes: the page's worth when every posting is a match (one
-    word, no filter); else as many as one BatchGetItem can check (100 keys: 50 tickets with words)."""
+    word, no filter); with filters, as many as one BatchGetItem can check (100 tickets); with other
+    words to check, each posting costs two items (the ticket, its words), so FIRST_STEP_PAGES pages'
+    worth, at most what one BatchGetItem can check (50 tickets with their words)."""
     filtered = bool(query.statuses or query.category or query.severity or query.cluster_id)
     if verify_words:
-        return max(query.limit, index.BATCH_GET_LIMIT // 2)
+        return max(query.limit, min(FIRST_STEP_PAGES * query.limit, index.BATCH_GET_LIMIT // 2))
     return max(query.limit, index.BATCH_GET_LIMIT) if filtered else query.limit
 
 
