@@ -679,13 +679,14 @@ def main() -> None:
     parser.add_argument(
         "--instructions", action="store_true", help="also count the instructions of each import (valgrind)"
     )
-    parser.add_argument(
+    only = parser.add_mutually_exclusive_group()
+    only.add_argument(
         "--reviewer",
         action="store_true",
         help="only the reviewer: its cold start (import, and import + first review; with --baseline, both"
         " revisions) and review latency in an org of 100 vs 100,000 tickets",
     )
-    parser.add_argument(
+    only.add_argument(
         "--search", action="store_true", help="only the search: what the indexer writes, and q latency as the org grows"
     )
     args = parser.parse_args()

@@ -88,19 +88,48 @@ def test_a_full_key_is_packed_once_and_takes_no_more_ids(aws, monkeypatch) -> No
     assert found.ids == {"k": ["01A", "01B", "01C"]} and found.counts == {"k": 5} and found.indexed == 5
 
 
-def test_a_full_set_left_unpacked_is_read_the_same_and_takes_no_more_ids(aws, monkeypatch) -> None:
+def test_a_full_set_left_unpacked_takes_no_more_ids_and_the_first_read_packs_it(aws, monkeypatch) -> None:
     from helpdesk.store import duplicates
     from helpdesk.store.core import TABLE
 
     monkeypatch.setattr(duplicates, "MAX_POSTINGS", 3)
     table = boto3.client("dynamodb", region_name="eu-west-1")
-    # Given a full set whose poster failed before packing it
+    stored = lambda: table.get_item(TableName=TABLE, Key=duplicates.postings_key("acme", "k"))["Item"]  # noqa: E731
+    # Given a full set its poster did not pack (it failed between its writes, or filled it before packing)
     table.put_item(
         TableName=TABLE,
         Item=duplicates.postings_key("acme", "k") | {"ticket_ids": {"SS": ["01C", "01A", "01B"]}, "n": {"N": "3"}},
     )
-    # When the next ticket is posted under it
+    # When the next ticket is posted under it, then it is only counted
     duplicates.post("acme", "01D", ["k"])
-    # Then it is only counted, and the key reads as a packed one would
+    assert sorted(stored()["ticket_ids"]["SS"]) == ["01A", "01B", "01C"] and stored()["n"]["N"] == "4"
+    # When a review reads it, then it reads its ids, and the key is packed
     found = duplicates.postings("acme", ["k"])
     assert sorted(found.ids["k"]) == ["01A", "01B", "01C"] and found.counts == {"k": 4}
+    assert "ticket_ids" not in stored() and stored()["full"]["S"] == "01A 01B 01C"
+    # and read again, the same
+    assert duplicates.postings("acme", ["k"]).ids == {"k": ["01A", "01B", "01C"]}
+
+
+def test_packing_never_fails_its_caller(aws, monkeypatch, caplog) -> None:
+    from botocore.exceptions import ClientError
+
+    from helpdesk.store import duplicates
+
+    monkeypatch.setattr(duplicates, "MAX_POSTINGS", 2)
+    real = duplicates.client.update_item
+
+    def throttled_pack(**params):
+        if "REMOVE ticket_ids" in params["UpdateExpression"]:
+            raise ClientError({"Error": {"Code": "ProvisionedThroughputExceededException"}}, "UpdateItem")
+        return real(**params)
+
+    monkeypatch.setattr(duplicates.client, "update_item", throttled_pack)
+    # Given a key that fills while the table throttles the packing write
+    duplicates.post("acme", "01A", ["k", "other"])
+    duplicates.post("acme", "01B", ["k", "other"])
+    # Then the post still wrote every key and the org's count, and the key reads as full
+    found = duplicates.postings("acme", ["k", "other"])
+    assert {key: sorted(ids) for key, ids in found.ids.items()} == {"k": ["01A", "01B"], "other": ["01A", "01B"]}
+    assert found.indexed == 2
+    assert "Could not pack a full duplicate-index key" in caplog.text

@@ -17,14 +17,16 @@ count in its `n`. The cap also bounds what a posting costs: a set of 200 ULIDs i
 to it is at most 6 WCU, and the reviewer's read of 32 keys stays within one BatchGetItem page. A
 full key never changes again but for its `n`, so its set is written once more as one string: in a
 large org most of a draft's keys are full, and a value of one string is parsed (by DynamoDB, botocore
-and moto) far faster than a set of 200. The poster that fills a key packs it; should it fail
-between the two writes, the key stays a full set: read the same, only slower."""
+and moto) far faster than a set of 200. The poster that fills a key packs it. Packing is only
+an optimisation: a set left full (its poster failed between the two writes, or it was filled before
+keys were packed) reads the same, and the first review that reads it packs it."""
 
 from dataclasses import dataclass, field
 from typing import Any
 
-from botocore.exceptions import ClientError
+from botocore.exceptions import BotoCoreError, ClientError
 
+from helpdesk.observability import logger
 from helpdesk.store.core import TABLE, batch_get_all, client, from_item, key, refused, ticket_key
 
 MAX_POSTINGS = 200
@@ -36,8 +38,8 @@ def postings_key(org_id: str, index_key: str) -> dict[str, Any]:
 
 
 def postings_item(org_id: str, index_key: str, ticket_ids: list[str], n: int) -> dict[str, Any]:
-    """A key's item as the posters leave it (what a bulk load writes): at most MAX_POSTINGS ids, the
-    oldest; packed when full."""
+    """A key's item as the posters would leave it (what a bulk load writes): the first MAX_POSTINGS
+    ids posted (here the oldest, by ULID), packed when full, and how many were posted (`n`)."""
     kept = sorted(ticket_ids)[:MAX_POSTINGS]
     ids = {"full": {"S": " ".join(kept)}} if len(kept) == MAX_POSTINGS else {"ticket_ids": {"SS": kept}}
     return postings_key(org_id, index_key) | ids | {"n": {"N": str(n)}}
@@ -84,7 +86,7 @@ def post(org_id: str, ticket_id: str, keys: list[str]) -> None:
                     ":one": {"N": "1"},
                     ":max": {"N": str(MAX_POSTINGS)},
                 },
-                ReturnValues="UPDATED_NEW",
+                ReturnValues="UPDATED_NEW",  # the set as it is now (≤ ~5.4 KB): is it full?
             )
         except ClientError as exc:
             if refused(exc) is None:
@@ -98,7 +100,8 @@ def post(org_id: str, ticket_id: str, keys: list[str]) -> None:
 
 
 def _pack(org_id: str, index_key: str, ticket_ids: list[str]) -> None:
-    """Write a full key's set as one string (once: a key another poster packed is left as it is)."""
+    """Write a full key's set as one string, if it is still a set. Never fails its caller: a key
+    left unpacked is read the same."""
     try:
         client.update_item(
             TableName=TABLE,
@@ -111,14 +114,14 @@ def _pack(org_id: str, index_key: str, ticket_ids: list[str]) -> None:
                 ":max": {"N": str(MAX_POSTINGS)},
             },
         )
-    except ClientError as exc:
-        if refused(exc) is None:
-            raise
+    except (ClientError, BotoCoreError) as exc:
+        if not (isinstance(exc, ClientError) and refused(exc)):  # refused: no longer a set
+            logger.warning("Could not pack a full duplicate-index key", extra={"key": index_key}, exc_info=exc)
 
 
 def postings(org_id: str, keys: list[str]) -> Postings:
     """The ids and counts posted under each of `keys` that has any, and the org's count (one
-    BatchGetItem for up to 99 keys)."""
+    BatchGetItem for up to 99 keys). A full key found still a set is packed on the way."""
     found = batch_get_all(
         [postings_key(org_id, index_key) for index_key in [*keys, COUNT_KEY]],
         projection="pk, ticket_ids, #full, n",
@@ -134,6 +137,8 @@ def postings(org_id: str, keys: list[str]) -> Postings:
         elif ids := ids_of(item):
             out.ids[index_key] = ids
             out.counts[index_key] = max(n, len(ids))
+            if "ticket_ids" in item and len(ids) >= MAX_POSTINGS:
+                _pack(org_id, index_key, ids)
     return out
 
 

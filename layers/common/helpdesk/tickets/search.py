@@ -140,7 +140,8 @@ def _first_step(query: TicketQuery, verify_words: bool) -> int:
     """How many postings the first read takes: the page's worth when every posting is a match (one
     word, no filter); with filters, as many as one BatchGetItem can check (100 tickets); with other
     words to check, each posting costs two items (the ticket, its words), so FIRST_STEP_PAGES pages'
-    worth, at most what one BatchGetItem can check (50 tickets with their words)."""
+    worth, at most what one BatchGetItem can check (50 tickets with their words) unless the page
+    itself is longer."""
     filtered = bool(query.statuses or query.category or query.severity or query.cluster_id)
     if verify_words:
         return max(query.limit, min(FIRST_STEP_PAGES * query.limit, index.BATCH_GET_LIMIT // 2))
