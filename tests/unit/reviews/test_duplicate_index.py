@@ -86,6 +86,9 @@ def test_a_full_key_is_packed_once_and_takes_no_more_ids(aws, monkeypatch) -> No
     assert item["n"]["N"] == "5"
     found = duplicates.postings("acme", ["k"])
     assert found.ids == {"k": ["01A", "01B", "01C"]} and found.counts == {"k": 5} and found.indexed == 5
+    # and a second packing (a poster racing the first) changes nothing
+    duplicates._pack("acme", "k", ["01X", "01Y", "01Z"])
+    assert stored() == item
 
 
 def test_a_full_set_left_unpacked_takes_no_more_ids_and_the_first_read_packs_it(aws, monkeypatch) -> None:

@@ -107,7 +107,7 @@ def _pack(org_id: str, index_key: str, ticket_ids: list[str]) -> None:
             TableName=TABLE,
             Key=postings_key(org_id, index_key),
             UpdateExpression="SET #full = :ids REMOVE ticket_ids",
-            ConditionExpression="size(ticket_ids) >= :max",
+            ConditionExpression="attribute_exists(ticket_ids) AND size(ticket_ids) >= :max",
             ExpressionAttributeNames={"#full": "full"},
             ExpressionAttributeValues={
                 ":ids": {"S": " ".join(sorted(ticket_ids)[:MAX_POSTINGS])},
