@@ -15,6 +15,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 ROOT = Path(__file__).resolve().parent.parent
 BUILD = ROOT / ".bench"
@@ -278,10 +279,11 @@ def seed_org(org: str, count: int, seed: int) -> None:
 
 
 @contextmanager
-def _no_stream_records() -> Iterator[None]:
-    """A bulk load without stream records: nothing here consumes them, and moto keeps every one, and
-    copies them all with the table for each TransactWriteItems (its rollback copy): with 20,000
-    seeded tickets the reviews' transactions then took over 24 GB."""
+def _no_stream_records() -> Iterator[Any]:
+    """moto's table (yielded), writing no stream records meanwhile: a bulk load's records are consumed
+    by nothing here, and moto keeps every one and copies them all with the table for each
+    TransactWriteItems (its rollback copy): with 20,000 seeded tickets the reviews' transactions
+    then took over 24 GB."""
     from moto.dynamodb.models import dynamodb_backends
 
     from helpdesk.store import core as repository
@@ -289,7 +291,7 @@ def _no_stream_records() -> Iterator[None]:
     table = dynamodb_backends["123456789012"]["eu-west-1"].get_table(repository.TABLE)
     stream, table.stream_shard = table.stream_shard, None
     try:
-        yield
+        yield table
     finally:
         table.stream_shard = stream
 
@@ -503,16 +505,12 @@ def seed_search_orgs(orgs: dict[str, int]) -> int:
     Returns how many items it wrote."""
     from collections import Counter
 
-    from moto.dynamodb.models import dynamodb_backends
-
     from helpdesk.store import search as index
     from helpdesk.tickets.search import words
 
-    table = dynamodb_backends["123456789012"]["eu-west-1"].get_table(index.TABLE)
-    stream, table.stream_shard = table.stream_shard, None
     every_org: Counter[str] = Counter()
     written = 0
-    try:
+    with _no_stream_records() as table:
         for seed, (org, count) in enumerate(orgs.items(), start=3):
             counted: Counter[str] = Counter()
             for number, (subject, body) in enumerate(_texts(count, seed)):
@@ -532,8 +530,6 @@ def seed_search_orgs(orgs: dict[str, int]) -> int:
         for word, tickets in every_org.items():
             table.put_item(index.count_item(None, word, tickets))
         written += len(every_org)
-    finally:
-        table.stream_shard = stream
     return written
 
 
