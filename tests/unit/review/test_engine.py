@@ -3,7 +3,7 @@
 import pytest
 
 from helpdesk.domain.models import Category, Severity
-from helpdesk.review import model
+from helpdesk.review import classify, model
 from helpdesk.review.engine import (
     DUPLICATE_CANDIDATES,
     SUMMARY_CHARS,
@@ -69,6 +69,20 @@ def test_clear_cases_get_their_category(body: str, category: Category) -> None:
     result = run(body)
     assert result.suggested_category is category
     assert 0.4 <= result.category_confidence <= 1
+
+
+def test_a_templates_question_headings_are_not_the_reporters_questions() -> None:
+    template = (
+        "### What happened?\nkubelet exits with code 1 after the upgrade.\n"
+        "### How can we reproduce it (as minimally and precisely as possible)?\nUpgrade a node to 1.31.\n"
+        "**Anything else we need to know?**\nNo.\n"
+    )
+    bug = classify.features("kubelet crashes on start", template)
+    assert "questions:0" in bug
+    assert "cue:how_to" not in bug
+    asked = classify.features("kubelet crashes on start", template + "How do I get the kubelet logs? Is there a flag?")
+    assert "questions:2" in asked
+    assert "cue:how_to" in asked
 
 
 # ------------------------------------------------------------------------------------ severity

@@ -2,12 +2,13 @@
 
 Features: the title's and the body's words and word pairs (stemmed, stop words out), the title's
 words as written (stop words in: "how to", "is it possible", "allow", "add support"), how many
-questions the body asks, each hashed into one of `buckets` weights per category, plus a few cues no
-word list says as well (the title is a question, a wish is phrased, error output or a stack trace
-is pasted, versions are given, steps and expected/actual are described). Weights are learned by
-`scripts/train_review.py` (multinomial logistic regression, classes balanced, real reports and the
-synthetic set) and shipped in `model.json`; the confidence is the softmax probability,
-temperature-scaled on cross-validated predictions so that it means what it says.
+questions the reporter asks (not the issue template's headings: "### What happened?" and "### How
+can we reproduce it?" head every bug report of some trackers), each hashed into one of `buckets`
+weights per category, plus a few cues no word list says as well (the title is a question, a wish is
+phrased, error output or a stack trace is pasted, versions are given, steps and expected/actual are
+described). Weights are learned by `scripts/train_review.py` (multinomial logistic regression, classes
+balanced, real reports and the synthetic set) and shipped in `model.json`; the confidence is the
+softmax probability, temperature-scaled on cross-validated predictions so that it means what it says.
 """
 
 import itertools
@@ -22,6 +23,8 @@ from helpdesk.review.text import concept_spans
 
 MAX_TEXT = 6_000
 _PLAIN_WORD = re.compile(r"[a-z']+")
+# A Markdown heading or a line in bold only: an issue template's scaffolding, not the reporter's words.
+_HEADING = re.compile(r"^[ \t]*(?:#{1,6}[ \t].*|\*\*[^*\n]+\*\*[ \t]*:?[ \t]*)$", re.M)
 _SENTENCE = re.compile(r"[^\n]{0,200}?(?:[.!?](?=\s)|$)", re.M)
 PROBLEM = re.compile(
     r"\b(?:error|errors|fail\w*|crash\w*|panic|broken|bug|exception|doesn'?t|does\s+not|don'?t|not\s+working"
@@ -30,6 +33,8 @@ PROBLEM = re.compile(
     r"|breach\w*|leak\w*|compromised|vulnerab\w*|exposed)\b",  # a security problem
     re.IGNORECASE,
 )
+# The cues read in the reporter's prose (the body without its headings), not in the whole body.
+PROSE_CUES = frozenset({"how_to"})
 CUES: tuple[tuple[str, re.Pattern[str]], ...] = (
     (
         "title_question",
@@ -72,8 +77,10 @@ def features(subject: str | None, body: str) -> list[str]:
         found += [f"{prefix}2:{a} {b}" for a, b in itertools.pairwise(terms)]
         found += [f"{prefix}#{concept}" for concept, _, _ in concept_spans(part.lower())]
     found += [f"t1:{word}" for word in _PLAIN_WORD.findall(title.lower())]
-    found += [f"questions:{min(text.count('?'), 3)}", f"title_asks:{title.rstrip().endswith('?')}"]
-    found += [f"cue:{name}" for name, pattern in CUES if pattern.search(title if name == "title_question" else text)]
+    prose = _HEADING.sub("", text)
+    found += [f"questions:{min(prose.count('?'), 3)}", f"title_asks:{title.rstrip().endswith('?')}"]
+    read = {"title_question": title} | dict.fromkeys(PROSE_CUES, prose)
+    found += [f"cue:{name}" for name, pattern in CUES if pattern.search(read.get(name, text))]
     problems = len(PROBLEM.findall(f"{title}\n{text}"))
     found += [f"problem:{min(problems, 3)}", f"title_problem:{bool(PROBLEM.search(title))}"]
     return list(dict.fromkeys(found))
