@@ -71,11 +71,13 @@ def test_clear_cases_get_their_category(body: str, category: Category) -> None:
     assert 0.4 <= result.category_confidence <= 1
 
 
-def test_a_templates_question_headings_are_not_the_reporters_questions() -> None:
+def test_template_headings_pasted_output_and_urls_are_not_the_reporters_questions() -> None:
     template = (
         "### What happened?\nkubelet exits with code 1 after the upgrade.\n"
         "### How can we reproduce it (as minimally and precisely as possible)?\nUpgrade a node to 1.31.\n"
         "**Anything else we need to know?**\nNo.\n"
+        "```\nE1207 probe failed: is the socket there? how to recover: restart\n```\n"
+        "Logs: https://gist.example.com/raw?file=kubelet.log\n"
     )
     bug = classify.features("kubelet crashes on start", template)
     assert "questions:0" in bug

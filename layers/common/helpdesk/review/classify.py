@@ -3,12 +3,13 @@
 Features: the title's and the body's words and word pairs (stemmed, stop words out), the title's
 words as written (stop words in: "how to", "is it possible", "allow", "add support"), how many
 questions the reporter asks (not the issue template's headings: "### What happened?" and "### How
-can we reproduce it?" head every bug report of some trackers), each hashed into one of `buckets`
-weights per category, plus a few cues no word list says as well (the title is a question, a wish is
-phrased, error output or a stack trace is pasted, versions are given, steps and expected/actual are
-described). Weights are learned by `scripts/train_review.py` (multinomial logistic regression, classes
-balanced, real reports and the synthetic set) and shipped in `model.json`; the confidence is the
-softmax probability, temperature-scaled on cross-validated predictions so that it means what it says.
+can we reproduce it?" head every bug report of some trackers; nor pasted output or URLs), each
+hashed into one of `buckets` weights per category, plus a few cues no word list says as well (the
+title is a question, a wish is phrased, error output or a stack trace is pasted, versions are given,
+steps and expected/actual are described). Weights are learned by `scripts/train_review.py`
+(multinomial logistic regression, classes balanced, real reports and the synthetic set) and shipped
+in `model.json`; the confidence is the softmax probability, temperature-scaled on cross-validated
+predictions so that it means what it says.
 """
 
 import itertools
@@ -23,8 +24,12 @@ from helpdesk.review.text import concept_spans
 
 MAX_TEXT = 6_000
 _PLAIN_WORD = re.compile(r"[a-z']+")
-# A Markdown heading or a line in bold only: an issue template's scaffolding, not the reporter's words.
-_HEADING = re.compile(r"^[ \t]*(?:#{1,6}[ \t].*|\*\*[^*\n]+\*\*[ \t]*:?[ \t]*)$", re.M)
+# Not the reporter's own sentences: a Markdown heading or a line in bold only (an issue template's
+# scaffolding), pasted output in a code fence, a URL (its query string's `?`).
+_NOT_PROSE = re.compile(
+    r"^[ \t]*(?:#{1,6}[ \t][^\n]*|\*\*[^*\n]+\*\*[ \t]*:?[ \t]*)$|```.*?(?:```|\Z)|\b[a-z][a-z0-9+.-]*://\S+",
+    re.M | re.S | re.I,
+)
 _SENTENCE = re.compile(r"[^\n]{0,200}?(?:[.!?](?=\s)|$)", re.M)
 PROBLEM = re.compile(
     r"\b(?:error|errors|fail\w*|crash\w*|panic|broken|bug|exception|doesn'?t|does\s+not|don'?t|not\s+working"
@@ -33,7 +38,7 @@ PROBLEM = re.compile(
     r"|breach\w*|leak\w*|compromised|vulnerab\w*|exposed)\b",  # a security problem
     re.IGNORECASE,
 )
-# The cues read in the reporter's prose (the body without its headings), not in the whole body.
+# The cues read in the reporter's prose (see _NOT_PROSE), not in the whole body.
 PROSE_CUES = frozenset({"how_to"})
 CUES: tuple[tuple[str, re.Pattern[str]], ...] = (
     (
@@ -77,7 +82,7 @@ def features(subject: str | None, body: str) -> list[str]:
         found += [f"{prefix}2:{a} {b}" for a, b in itertools.pairwise(terms)]
         found += [f"{prefix}#{concept}" for concept, _, _ in concept_spans(part.lower())]
     found += [f"t1:{word}" for word in _PLAIN_WORD.findall(title.lower())]
-    prose = _HEADING.sub("", text)
+    prose = _NOT_PROSE.sub("\n", text)
     found += [f"questions:{min(prose.count('?'), 3)}", f"title_asks:{title.rstrip().endswith('?')}"]
     read = {"title_question": title} | dict.fromkeys(PROSE_CUES, prose)
     found += [f"cue:{name}" for name, pattern in CUES if pattern.search(read.get(name, text))]
