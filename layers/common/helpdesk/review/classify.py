@@ -20,14 +20,14 @@ from collections.abc import Iterable
 
 from helpdesk.review import model
 from helpdesk.review.similarity import words
-from helpdesk.review.text import concept_spans
+from helpdesk.review.text import URL, concept_spans
 
 MAX_TEXT = 6_000
 _PLAIN_WORD = re.compile(r"[a-z']+")
 # Not the reporter's own sentences: a Markdown heading or a line in bold only (an issue template's
 # scaffolding), pasted output in a code fence, a URL (its query string's `?`).
 _NOT_PROSE = re.compile(
-    r"^[ \t]*(?:#{1,6}[ \t][^\n]*|\*\*[^*\n]+\*\*[ \t]*:?[ \t]*)$|```.*?(?:```|\Z)|\b[a-z][a-z0-9+.-]*://\S+",
+    rf"^[ \t]*(?:#{{1,6}}[ \t][^\n]*|\*\*[^*\n]+\*\*[ \t]*:?[ \t]*)$|```.*?(?:```|\Z)|{URL}",
     re.M | re.S | re.I,
 )
 _SENTENCE = re.compile(r"[^\n]{0,200}?(?:[.!?](?=\s)|$)", re.M)

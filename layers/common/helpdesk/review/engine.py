@@ -27,7 +27,7 @@ from helpdesk.review import vocabulary as vocab
 from helpdesk.review.matching import Query, features, probabilities
 from helpdesk.review.redact import redact_report
 from helpdesk.review.similarity import Candidate, CandidateSource, analyse, document, evidence, keys_of, title_of
-from helpdesk.review.text import concept_spans, terms
+from helpdesk.review.text import URL, concept_spans, terms
 
 ENGINE = "builtin-2"
 DUPLICATE_CANDIDATES = 40  # tickets fetched from the index and scored
@@ -50,7 +50,7 @@ def _compiled(table: str) -> re.Pattern[str]:
     return re.compile("|".join(f"(?P<c{i}>{p})" for i, p in enumerate(patterns)), re.IGNORECASE)
 
 
-_ADDRESS = re.compile(r"\S+@\S+\.\w+|\b[a-z][a-z0-9+.-]*://\S+", re.IGNORECASE)
+_ADDRESS = re.compile(rf"\S+@\S+\.\w+|{URL}", re.IGNORECASE)
 
 
 def _cue_hits(table: str, text: str) -> Iterator[int]:

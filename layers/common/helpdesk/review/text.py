@@ -9,6 +9,8 @@ import re
 from collections.abc import Iterator
 from functools import cache
 
+URL = r"\b[a-z][a-z0-9+.-]*://\S+"  # a URL, any scheme (a pattern: case-insensitive where it is used)
+
 # Concepts: one term for the many ways to say the same thing. Order matters where phrases overlap:
 # a longer or more specific phrase comes before the shorter one it contains.
 CONCEPTS: tuple[tuple[str, str], ...] = (
