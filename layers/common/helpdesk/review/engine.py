@@ -50,7 +50,7 @@ def _compiled(table: str) -> re.Pattern[str]:
     return re.compile("|".join(f"(?P<c{i}>{p})" for i, p in enumerate(patterns)), re.IGNORECASE)
 
 
-_ADDRESS = re.compile(rf"\S+@\S+\.\w+|{URL}", re.IGNORECASE)
+_ADDRESS = re.compile(rf"(?<!\S)\S+@\S+\.\w+|{URL}", re.IGNORECASE)  # from a word's start: linear
 
 
 def _cue_hits(table: str, text: str) -> Iterator[int]:

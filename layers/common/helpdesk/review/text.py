@@ -9,7 +9,9 @@ import re
 from collections.abc import Iterator
 from functools import cache
 
-URL = r"\b[a-z][a-z0-9+.-]*://\S+"  # a URL, any scheme (a pattern: case-insensitive where it is used)
+# A URL, any scheme (a pattern: case-insensitive where it is used). It starts where a run of scheme
+# characters starts, so a long run without `://` is read once, not once per dot.
+URL = r"(?<![a-z0-9+.-])[a-z][a-z0-9+.-]*://\S+"
 
 # Concepts: one term for the many ways to say the same thing. Order matters where phrases overlap:
 # a longer or more specific phrase comes before the shorter one it contains.
