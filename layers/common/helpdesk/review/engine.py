@@ -147,7 +147,7 @@ def assess_severity(text: str, category: Category) -> tuple[Severity, float]:
 
 # ---------------------------------------------------------------------------------------- summary
 
-_LINK = re.compile(r"\[([^\]]*)\]\([^)]*\)")
+_LINK = re.compile(r"\[([^\[\]]*)\]\([^)]*\)")
 _DECORATION = re.compile(r"^[\s>#*+\-]+|\*+|`+|(?<!\w)_+|_+(?!\w)")
 _GREETING = re.compile(r"^(?:hi|hello|hey|dear\s+\w+|good\s+(?:morning|afternoon))\b[^.!?\n]{0,20}?[,!.]\s+", re.I)
 _OUTPUT_LINE = ("$ ", "NAME ", "Warning ", "Error from", "Events:", "Status:", "Reason:", "Message:")

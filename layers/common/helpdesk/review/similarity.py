@@ -28,7 +28,7 @@ from typing import Protocol
 
 from helpdesk.review import model
 from helpdesk.review.redact import redact
-from helpdesk.review.text import STOPWORDS, concept_spans, keep_token, stem, term_weight
+from helpdesk.review.text import STOPWORDS, URL, concept_spans, keep_token, stem, term_weight
 
 SCHEME = "2"  # part of every key and signature: a new scheme never matches postings of an old one
 TITLE_KEYS = 10  # telling terms of the title posted as keys
@@ -91,7 +91,7 @@ _ERRORISH = re.compile(
 )
 _NOISE = (
     (re.compile(r"\d{4}-\d\d-\d\d[t ]?[\d:.,]*z?|\d\d:\d\d:\d\d[\d.,]*|\b\d{10,13}\b", re.I), " "),  # timestamps
-    (re.compile(r"[a-z][a-z0-9+.-]*://\S+", re.I), " url "),
+    (re.compile(URL, re.I), " url "),
     (re.compile(r"(?<![\w.])(?:~|\.{1,2})?(?:/[\w.@+-]+){2,}/?"), " path "),
     (re.compile(r"\b[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}\b", re.I), " uuid "),
     (re.compile(r"\b0x[0-9a-f]+\b|\b(?=[a-f]*\d)[0-9a-f]{7,}\b", re.I), " hex "),
