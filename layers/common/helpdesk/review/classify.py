@@ -27,7 +27,7 @@ _PLAIN_WORD = re.compile(r"[a-z']+")
 # Not the reporter's own sentences: a Markdown heading or a line in bold only (an issue template's
 # scaffolding), pasted output in a code fence, a URL (its query string's `?`).
 _NOT_PROSE = re.compile(
-    rf"^[ \t]*(?:#{{1,6}}[ \t][^\n]*|\*\*[^*\n]+\*\*:?[ \t]*)$|```.*?(?:```|\Z)|{URL}",
+    rf"^[ \t]*(?:#{{1,6}}[ \t][^\n]*|\*\*[^*\n]+\*\*[ \t]*(?::[ \t]*)?\r?)$|```.*?(?:```|\Z)|{URL}",
     re.M | re.S | re.I,
 )
 _SENTENCE = re.compile(r"[^\n]{0,200}?(?:[.!?](?=\s)|$)", re.M)

@@ -50,7 +50,7 @@ def _compiled(table: str) -> re.Pattern[str]:
     return re.compile("|".join(f"(?P<c{i}>{p})" for i, p in enumerate(patterns)), re.IGNORECASE)
 
 
-_ADDRESS = re.compile(rf"(?<!\S)\S+@\S+\.\w+|{URL}", re.IGNORECASE)  # from a word's start: linear
+_ADDRESS = re.compile(rf"(?<!\S)[^\s@]+@\S+\.\w+|{URL}", re.IGNORECASE)
 
 
 def _cue_hits(table: str, text: str) -> Iterator[int]:
@@ -147,7 +147,7 @@ def assess_severity(text: str, category: Category) -> tuple[Severity, float]:
 
 # ---------------------------------------------------------------------------------------- summary
 
-_LINK = re.compile(r"\[([^\[\]]*)\]\([^)]*\)")
+_LINK = re.compile(r"\[([^\[\]]*)\]\([^)\[\]]*\)")
 _DECORATION = re.compile(r"^[\s>#*+\-]+|\*+|`+|(?<!\w)_+|_+(?!\w)")
 _GREETING = re.compile(r"^(?:hi|hello|hey|dear\s+\w+|good\s+(?:morning|afternoon))\b[^.!?\n]{0,20}?[,!.]\s+", re.I)
 _OUTPUT_LINE = ("$ ", "NAME ", "Warning ", "Error from", "Events:", "Status:", "Reason:", "Message:")

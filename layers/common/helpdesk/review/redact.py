@@ -71,7 +71,7 @@ _RULES: tuple[_Rule, ...] = (
     ),
     _Rule(
         "url_password",
-        re.compile(r"\b[a-z][a-z0-9+.-]*://[^\s:/@]+:([^\s@/]+)@", re.IGNORECASE),
+        re.compile(r"\b[a-z][a-z0-9+.-]{0,31}://[^\s:/@]+:([^\s@/]+)@", re.IGNORECASE),  # a scheme: ≤ 32 characters
         group=1,
         accept=_not_placeholder,
     ),

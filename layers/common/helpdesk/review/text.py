@@ -9,9 +9,10 @@ import re
 from collections.abc import Iterator
 from functools import cache
 
-# A URL, any scheme (a pattern: case-insensitive where it is used). It starts where a run of scheme
-# characters starts, so a long run without `://` is read once, not once per dot.
-URL = r"(?<![a-z0-9+.-])[a-z][a-z0-9+.-]*://\S+"
+# A URL, any scheme (a pattern: case-insensitive where it is used). A scheme is at most 32 characters,
+# so a long run without `://` is not read again from each of its letters; a `?` ending the URL is
+# the sentence's ("is it the same as https://…/issues/12?").
+URL = r"[a-z][a-z0-9+.-]{0,31}://\S*[^\s?]"
 
 # Concepts: one term for the many ways to say the same thing. Order matters where phrases overlap:
 # a longer or more specific phrase comes before the shorter one it contains.
