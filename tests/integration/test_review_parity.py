@@ -13,6 +13,7 @@ import pytest
 
 from eval import harness
 from helpdesk.review.engine import review
+from helpdesk.store.duplicates import COUNT_KEY, postings_key
 from tests.integration.harness import RunningStack, function_with_event
 
 pytestmark = [
@@ -37,13 +38,12 @@ def reviewed(stack: RunningStack, client: httpx.Client, draft: dict[str, str]) -
 
 
 def indexed(stack: RunningStack, org: str) -> int:
-    """How many tickets the org's duplicate index holds (its count item, written last by a post:
-    helpdesk.store.duplicates)."""
+    """How many tickets the org's duplicate index holds (its count item, written last by a post)."""
     item = (
         stack.aws("dynamodb")
         .get_item(
             TableName=stack.info["names"]["Table"],
-            Key={"pk": {"S": f"DUPIDX#{org}#~count"}, "sk": {"S": "POSTINGS"}},
+            Key=postings_key(org, COUNT_KEY),
             ConsistentRead=True,
         )
         .get("Item")
