@@ -16,7 +16,7 @@ Spec targets (reported; a shortfall makes the exit status 1 unless --integrity-o
 >= 400 issues, >= 80 duplicate pairs, >= 80 hard negatives, >= 250 category-labelled
 issues, test split: >= 35 pairs, >= 3 projects, >= 100 labelled issues; dev split: >= 30 pairs;
 hard negatives in both splits,
-pairs and labelled issues in both splits, each split >= 35 % of the issues.
+pairs and labelled issues in both splits, >= 400 test issues.
 """
 
 from __future__ import annotations
@@ -65,6 +65,11 @@ CATEGORY_MAP = {
     "regression": "bug",
     "kind/crash": "bug",
     "kind/flake": "bug",
+    "type:bug": "bug",
+    "type/regression": "bug",
+    "type : bug": "bug",
+    "🐛 bug": "bug",
+    "🐛 possible bug": "bug",
     # feature_request
     "kind/feature": "feature_request",
     "kind/enhancement": "feature_request",
@@ -81,6 +86,17 @@ CATEGORY_MAP = {
     "type/enhancement": "feature_request",
     "type/feature-request": "feature_request",
     "2. enhancement": "feature_request",
+    "type:enhancement": "feature_request",
+    ":rocket: enhancement": "feature_request",
+    "feature_request": "feature_request",
+    "feature :gear:": "feature_request",
+    "enhancement :magic_wand:": "feature_request",
+    "feat": "feature_request",
+    "type:proposal": "feature_request",
+    "type/proposal": "feature_request",
+    "✨ enhancement": "feature_request",
+    "type/newfeature": "feature_request",
+    "type/new feature": "feature_request",
     # technical (user asks how to do / configure something)
     "kind/question": "technical",
     "question": "technical",
@@ -90,6 +106,11 @@ CATEGORY_MAP = {
     "support": "technical",
     "type/question": "technical",
     "📬 kind/question": "technical",
+    "type:question": "technical",
+    "community/question": "technical",
+    "question :grey_question:": "technical",
+    "type: support request": "technical",
+    "product-support": "technical",
     # general (documentation)
     "kind/docs": "general",
     "type/docs": "general",
@@ -99,6 +120,9 @@ CATEGORY_MAP = {
     "docs": "general",
     "area/docs": "general",
     "type: documentation": "general",
+    "category: docs": "general",
+    "module:docs": "general",
+    "doc": "general",
 }
 # Raw label (lower-cased, exact match) -> severity.  Same table as README.md.
 SEVERITY_MAP = {
@@ -223,7 +247,6 @@ def stats(issues: list[dict]) -> dict:
 
 def check_targets(st: dict) -> list[str]:
     a, d, t = st["all"], st["dev"], st["test"]
-    shares = (d["issues"] / a["issues"], t["issues"] / a["issues"]) if a["issues"] else (0.0, 0.0)
     targets = [
         ("issues >= 400", a["issues"] >= 400, a["issues"]),
         ("duplicate pairs >= 80", a["pairs"] >= 80, a["pairs"]),
@@ -240,7 +263,7 @@ def check_targets(st: dict) -> list[str]:
             d["hard_negatives"] > 0 and t["hard_negatives"] > 0,
             (d["hard_negatives"], t["hard_negatives"]),
         ),
-        ("each split >= 35 % of the issues", min(shares) >= 0.35, " / ".join(f"{s:.1%}" for s in shares)),
+        ("test issues >= 400", t["issues"] >= 400, t["issues"]),
     ]
     shortfalls = []
     for name, ok, val in targets:
