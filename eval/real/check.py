@@ -67,7 +67,6 @@ CATEGORY_MAP = {
     "kind/flake": "bug",
     "type:bug": "bug",
     "type/regression": "bug",
-    "type : bug": "bug",
     "🐛 bug": "bug",
     "🐛 possible bug": "bug",
     # feature_request
@@ -94,7 +93,6 @@ CATEGORY_MAP = {
     "feat": "feature_request",
     "type:proposal": "feature_request",
     "type/proposal": "feature_request",
-    "✨ enhancement": "feature_request",
     "type/newfeature": "feature_request",
     "type/new feature": "feature_request",
     # technical (user asks how to do / configure something)
