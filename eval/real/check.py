@@ -69,6 +69,10 @@ CATEGORY_MAP = {
     "type/regression": "bug",
     "🐛 bug": "bug",
     "🐛 possible bug": "bug",
+    "defect": "bug",
+    "🐞 bug": "bug",
+    "☢️ bug": "bug",
+    "bug :bug:": "bug",
     # feature_request
     "kind/feature": "feature_request",
     "kind/enhancement": "feature_request",
@@ -95,6 +99,11 @@ CATEGORY_MAP = {
     "type/proposal": "feature_request",
     "type/newfeature": "feature_request",
     "type/new feature": "feature_request",
+    "proposal": "feature_request",  # generic, but in these trackers a proposed feature (openfaas, nginx ingress)
+    "✏️ feature": "feature_request",
+    "kind/feature request": "feature_request",
+    "type: feature suggestion": "feature_request",
+    "feature request/improvement": "feature_request",
     # technical (user asks how to do / configure something)
     "kind/question": "technical",
     "question": "technical",
@@ -109,6 +118,8 @@ CATEGORY_MAP = {
     "question :grey_question:": "technical",
     "type: support request": "technical",
     "product-support": "technical",
+    ":question: question": "technical",
+    "area/question": "technical",
     # general (documentation)
     "kind/docs": "general",
     "type/docs": "general",
@@ -121,6 +132,11 @@ CATEGORY_MAP = {
     "category: docs": "general",
     "module:docs": "general",
     "doc": "general",
+    "type: docs": "general",
+    "domain:docs": "general",
+    "theme/docs": "general",
+    "documentation :book:": "general",
+    "component/documentation": "general",
 }
 # Raw label (lower-cased, exact match) -> severity.  Same table as README.md.
 SEVERITY_MAP = {
@@ -136,6 +152,7 @@ SEVERITY_MAP = {
     "p1": "high",
     "priority/important-soon": "high",
     "priority/high": "high",
+    "priority: high": "high",
     "severity/high": "high",
     "priority/1": "high",
     "priority/p2": "medium",
