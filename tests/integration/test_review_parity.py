@@ -21,7 +21,7 @@ pytestmark = [
     pytest.mark.skipif(function_with_event("SQS", "ReviewQueue") is None, reason="no reviewer in template.yaml"),
 ]
 
-# 20 dev issues; in-process, the model trained with pass 7's data (as with pass 6's) proposes a duplicate for 3
+# 20 dev issues; in-process, the model trained with pass 8's data (as with passes 6 and 7) proposes a duplicate for 3
 # of them (1 the maintainers' original; the model before pass 6: 4 and 2).
 PROJECT = "opentofu/opentofu"
 

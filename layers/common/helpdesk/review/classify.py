@@ -1,7 +1,9 @@
 """The category of a ticket: a linear classifier over hashed features of its title and body.
 
 Features: the title's and the body's words and word pairs (stemmed, stop words out), the title's
-words as written (stop words in: "how to", "is it possible", "allow", "add support"), how many
+words as written (stop words in: "how to", "is it possible", "allow", "add support") and its
+character 4-grams (a word's stem and spelling: "support", "supported", "docs", "documentation"), the
+words of the reporter's own prose as written ("I", "we", "would", "should", "please"), how many
 questions the reporter asks (not the issue template's headings: "### What happened?" and "### How
 can we reproduce it?" head every bug report of some trackers; nor pasted output or URLs), each
 hashed into one of `buckets` weights per category, plus a few cues no word list says as well (the
@@ -82,7 +84,10 @@ def features(subject: str | None, body: str) -> list[str]:
         found += [f"{prefix}2:{a} {b}" for a, b in itertools.pairwise(terms)]
         found += [f"{prefix}#{concept}" for concept, _, _ in concept_spans(part.lower())]
     found += [f"t1:{word}" for word in _PLAIN_WORD.findall(title.lower())]
+    padded = f" {title.lower()} "
+    found += [f"t4:{padded[i : i + 4]}" for i in range(len(padded) - 3)]
     prose = _NOT_PROSE.sub("\n", text)
+    found += [f"p1:{word}" for word in _PLAIN_WORD.findall(f"{title}\n{prose}".lower())]
     found += [f"questions:{min(prose.count('?'), 3)}", f"title_asks:{title.rstrip().endswith('?')}"]
     read = {"title_question": title} | dict.fromkeys(PROSE_CUES, prose)
     found += [f"cue:{name}" for name, pattern in CUES if pattern.search(read.get(name, text))]
