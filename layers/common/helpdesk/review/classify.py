@@ -3,7 +3,7 @@
 Features: the title's and the body's words and word pairs (stemmed, stop words out), the title's
 words as written (stop words in: "how to", "is it possible", "allow", "add support") and its
 character 4-grams (a word's stem and spelling: "support", "supported", "docs", "documentation"), the
-words of the reporter's own prose as written ("I", "we", "would", "should", "please"), how many
+words of the title and the reporter's own prose as written ("I", "we", "would", "should", "please"), how many
 questions the reporter asks (not the issue template's headings: "### What happened?" and "### How
 can we reproduce it?" head every bug report of some trackers; nor pasted output or URLs), each
 hashed into one of `buckets` weights per category, plus a few cues no word list says as well (the
