@@ -55,6 +55,7 @@ class Issue:
     duplicate_of: str | None
     labels: tuple[str, ...]
     split: str
+    hard_negative: bool = False  # filed beside a duplicate pair: same project, related topic, another cause
 
     @property
     def draft(self) -> ReviewDraft:
@@ -76,7 +77,7 @@ def load(splits: Iterable[str] = SPLITS) -> dict[str, list[Issue]]:
                 Issue(
                     id=row["id"], org=row["project"], title=row["title"], body=row["body"] or "",
                     category=row["category"], severity=row["severity"], duplicate_of=row["duplicate_of"],
-                    labels=tuple(row["labels"]), split=row["split"],
+                    labels=tuple(row["labels"]), split=row["split"], hard_negative=bool(row["hard_negative_of"]),
                 )
             )  # fmt: skip
     if "synthetic" in wanted:

@@ -48,8 +48,7 @@ FLOORS: dict[str, dict[str, float]] = {
     "test": {
         "ranking_recall@3": 0.70,
         "ranking_mrr": 0.52,
-        # the issue's target is 0.10; pass 8's data took it to 0.107 (40 of 373), reported, not tuned away on test
-        "false_alarms_max": 0.11,
+        "false_alarms_max": 0.10,
         "ranking_hit@1": 0.32,
         "category_accuracy": 0.66,
         "category_macro_f1": 0.60,
@@ -161,6 +160,14 @@ def evaluate_engine(name: str, issues: list[Issue], results: dict[str, ReviewRes
     report.figures["false_alarms"] = _ratio(alarms, others)
     report.figures["false_alarm_counts"] = alarms
     report.figures["non_duplicates"] = others
+    with_original = harness.answerable(issues)
+    hard = [issue.id for issue in issues if issue.hard_negative and issue.id not in with_original]
+    hard_alarms = sum(1 for ticket_id in hard if results[ticket_id].duplicates)
+    report.lines.append(
+        f"  false alarms on the hard negatives: {_f(_ratio(hard_alarms, len(hard)))} ({hard_alarms}/{len(hard)});"
+        f" on the other queries without a duplicate: {_f(_ratio(alarms - hard_alarms, others - len(hard)))}"
+        f" ({alarms - hard_alarms}/{others - len(hard)})"
+    )
     # duplicate proposals by score: precision of the first proposal
     firsts = []
     for issue in issues:

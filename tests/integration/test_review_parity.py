@@ -21,8 +21,8 @@ pytestmark = [
     pytest.mark.skipif(function_with_event("SQS", "ReviewQueue") is None, reason="no reviewer in template.yaml"),
 ]
 
-# 20 dev issues; in-process, the model trained with pass 8's data (as with passes 6 and 7) proposes a duplicate for 3
-# of them (1 the maintainers' original; the model before pass 6: 4 and 2).
+# 20 dev issues; in-process, the model trained with pass 8's data, hard negatives weighted (as with passes 6 and 7),
+# proposes a duplicate for 3 of them (1 the maintainers' original; the model before pass 6: 4 and 2).
 PROJECT = "opentofu/opentofu"
 
 
