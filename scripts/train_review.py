@@ -135,13 +135,13 @@ def predict(weights: dict[str, float], bias: float, x: list[float]) -> float:
     return 1 / (1 + math.exp(-max(-30.0, min(30.0, z))))
 
 
-def propose_threshold(best: dict[str, float], without: set[str], hard: set[str] = frozenset()) -> float:
+def propose_threshold(best: dict[str, float], without: set[str], hard: set[str] | None = None) -> float:
     """The lowest probability at which at most TARGET_FALSE_ALARMS of the queries without a duplicate
     would get a proposal (their best candidate's probability), the hard negatives among them counted as
     HARD_SHARE of them."""
     if not without:
         return 0.0
-    hard = hard & without
+    hard = (hard or set()) & without
     share = HARD_SHARE if hard and len(hard) < len(without) else len(hard) / len(without)
     weight = {
         query: share / len(hard) if query in hard else (1 - share) / (len(without) - len(hard)) for query in without
