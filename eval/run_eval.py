@@ -101,10 +101,11 @@ def rank_metrics(rankings: dict[str, list[str]], issues: list[Issue]) -> dict[st
     }
 
 
-def false_alarms(results: dict[str, ReviewResult], issues: list[Issue]) -> tuple[int, int]:
-    """(non-duplicate queries that got a proposal, non-duplicate queries)."""
+def false_alarms(results: dict[str, ReviewResult], issues: list[Issue], hard: bool | None = None) -> tuple[int, int]:
+    """(non-duplicate queries that got a proposal, non-duplicate queries); `hard`: only the hard
+    negatives (True) or only the rest (False)."""
     with_original = harness.answerable(issues)
-    others = [issue.id for issue in issues if issue.id not in with_original]
+    others = [issue.id for issue in issues if issue.id not in with_original and hard in (None, issue.hard_negative)]
     return sum(1 for ticket_id in others if results[ticket_id].duplicates), len(others)
 
 
@@ -160,13 +161,10 @@ def evaluate_engine(name: str, issues: list[Issue], results: dict[str, ReviewRes
     report.figures["false_alarms"] = _ratio(alarms, others)
     report.figures["false_alarm_counts"] = alarms
     report.figures["non_duplicates"] = others
-    with_original = harness.answerable(issues)
-    hard = [issue.id for issue in issues if issue.hard_negative and issue.id not in with_original]
-    hard_alarms = sum(1 for ticket_id in hard if results[ticket_id].duplicates)
+    (hard_alarms, hard), (rest_alarms, rest) = (false_alarms(results, issues, kind) for kind in (True, False))
     report.lines.append(
-        f"  false alarms on the hard negatives: {_f(_ratio(hard_alarms, len(hard)))} ({hard_alarms}/{len(hard)});"
-        f" on the other queries without a duplicate: {_f(_ratio(alarms - hard_alarms, others - len(hard)))}"
-        f" ({alarms - hard_alarms}/{others - len(hard)})"
+        f"  false alarms on the hard negatives: {_f(_ratio(hard_alarms, hard))} ({hard_alarms}/{hard});"
+        f" on the other queries without a duplicate: {_f(_ratio(rest_alarms, rest))} ({rest_alarms}/{rest})"
     )
     # duplicate proposals by score: precision of the first proposal
     firsts = []
