@@ -3,7 +3,9 @@
 Three splits: `dev` and `test` (real issue reports, `eval/real/issues.jsonl`, split by project) and
 `synthetic` (`eval/tickets.jsonl`, written for this engine). Every project is an org. Its issues are
 reviewed in file order (time), each against the issues before it through the duplicate index (the
-engine sees only what the index returns), then posted to the index as the reviewer does.
+engine sees only what the index returns), then posted to the index as the reviewer does; an issue
+with a maintainer label is then settled under it, as support resolving the ticket in that category
+would (the org's category mix, which the next reviews read).
 """
 
 from __future__ import annotations
@@ -107,9 +109,10 @@ RANKINGS: dict[str, list[str]] = {}  # the last simulation's full candidate rank
 def simulate(
     issues: list[Issue], review: Review, source: Callable[[], Any] = InMemoryCandidateSource
 ) -> dict[str, ReviewResult]:
-    """Each org's issues reviewed in order against the earlier ones (through the index), then indexed.
-    Also keeps, in RANKINGS, every candidate the built-in engine scored, best first, proposed or not
-    (its ranking, to compare with the baselines, which always rank)."""
+    """Each org's issues reviewed in order against the earlier ones (through the index), then indexed
+    and, when labelled, settled under their label. Also keeps, in RANKINGS, every candidate the
+    built-in engine scored, best first, proposed or not (its ranking, to compare with the baselines,
+    which always rank)."""
     from helpdesk.review.engine import score_candidates
 
     results: dict[str, ReviewResult] = {}
@@ -120,6 +123,8 @@ def simulate(
             scored = score_candidates(issue.title or None, issue.body or " ", org, index)
             RANKINGS[issue.id] = [candidate.ticket_id for _, _, candidate in scored]
             index.add(org, issue.id, issue.title or None, issue.body or " ")
+            if issue.category:
+                index.settle(org, issue.category)
     return results
 
 

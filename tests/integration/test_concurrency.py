@@ -5,13 +5,16 @@ acknowledged write is stored, every refused one is absent, and nothing fails wit
 from __future__ import annotations
 
 import threading
+from collections import Counter
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
+from time import time_ns
 from typing import Any
 
 import httpx
 import pytest
 
+from helpdesk.store.categories import mix_key, mix_of
 from tests.integration.harness import RunningStack
 
 pytestmark = pytest.mark.integration
@@ -142,3 +145,45 @@ def test_fifty_concurrent_creates_are_all_readable(stack: RunningStack, burst: i
         if got.status_code != 200 or got.json()["subject"] != f"Concurrent ticket {burst}.{n}":
             unreadable.append(f"{response.json()['id']}: {got.status_code} {got.text[:200]}")
     assert not unreadable, unreadable
+
+
+def test_an_orgs_category_mix_counts_exactly_what_is_settled_after_concurrent_changes(stack: RunningStack) -> None:
+    # Given twelve tickets of a new org
+    org = f"mix{time_ns()}"
+    customer = stack.mint(sub="u-mix", org_id=org, email="mix@example.com", roles=["member"])
+    support = stack.tokens["support"]
+    ids = []
+    with stack.client(customer) as client:
+        for n in range(12):
+            created = client.post("/v1/tickets", json={**DRAFT, "subject": f"Mix ticket {n}"})
+            assert created.status_code == 201, created.text
+            ids.append(created.json()["id"])
+
+    def patch(token: str, ticket_id: str, body: dict[str, str]) -> Callable[[], httpx.Response]:
+        def call() -> httpx.Response:
+            with stack.client(token) as client:
+                return client.patch(f"/v1/tickets/{ticket_id}", json=body)
+
+        return call
+
+    # When, at the same moment, support resolves each as a bug and its customer recategorises it as a wish
+    answers = at_once(
+        [patch(support, i, {"status": "resolved", "category": "bug"}) for i in ids]
+        + [patch(customer, i, {"category": "feature_request"}) for i in ids]
+    )
+
+    # Then every change was answered, and the org's mix is exactly its settled tickets' categories now
+    no_5xx(answers)
+    assert {r.status_code for r in answers} <= {200, 409}, [r.text for r in answers]
+    settled: Counter[str] = Counter()
+    for ticket_id in ids:
+        ticket = conversation(stack, ticket_id)
+        if ticket["status"] in ("resolved", "closed"):
+            settled[ticket["category"]] += 1
+    assert sum(settled.values()) == sum(r.status_code == 200 for r in answers[:12]) > 0
+    item = (
+        stack.aws("dynamodb")
+        .get_item(TableName=stack.info["names"]["Table"], Key=mix_key(org), ConsistentRead=True)
+        .get("Item")
+    )
+    assert {name: n for name, n in mix_of(item).items() if n} == dict(settled)

@@ -127,6 +127,46 @@ def test_the_customers_choice_does_not_change_the_suggestion() -> None:
     assert result.suggested_severity is Severity.LOW
 
 
+def settled(*categories: tuple[str, int]) -> InMemoryCandidateSource:
+    """An org (acme) whose settled tickets are `n` of each category."""
+    source = InMemoryCandidateSource()
+    for category, n in categories:
+        for _ in range(n):
+            source.settle("acme", category)
+    return source
+
+
+PENDING = ("Pods stuck in Pending after upgrade", "After upgrading to 1.29 our pods stay in Pending. Is this expected?")
+
+
+def test_the_orgs_settled_tickets_move_a_report_that_reads_both_ways() -> None:
+    # Given a report that could be a question or a bug
+    subject, body = PENDING
+    alone = classify.probabilities(subject, body)
+    assert alone is not None
+    # When an org that mostly settles bugs, and one that mostly settles questions, file it
+    in_bugs = classify.probabilities(subject, body, {"bug": 40, "technical": 2})
+    in_questions = classify.probabilities(subject, body, {"technical": 40, "bug": 2})
+    assert in_bugs is not None and in_questions is not None
+    # Then each leans to what its org's tickets are; the review reads the org's mix from its source
+    assert in_bugs["bug"] > alone["bug"] and in_questions["technical"] > alone["technical"]
+    got = run(body, subject, source=settled(("bug", 40), ("technical", 2)))
+    best = max(in_bugs, key=lambda name: (in_bugs[name], name))
+    assert (got.suggested_category.value, got.category_confidence) == (best, round(in_bugs[best], 2))
+
+
+def test_a_new_org_gets_the_classifier_alone_and_a_clear_report_keeps_its_category() -> None:
+    # Given a wish the classifier is sure of
+    subject = "Add an option to disable telemetry"
+    wish = "It would be nice to have a flag to disable telemetry. Proposal: add a setting in the config file."
+    alone = classify.probabilities(subject, wish)
+    assert alone is not None and alone["feature_request"] > 0.9
+    # Then a new org's review is the classifier's alone
+    assert classify.probabilities(subject, wish, {}) == alone
+    # And an org whose 200 settled tickets are all bugs still gets a wish
+    assert run(wish, subject, source=settled(("bug", 200))).suggested_category is Category.FEATURE_REQUEST
+
+
 # ------------------------------------------------------------------------------------- summary
 
 

@@ -1,5 +1,6 @@
 """Duplicate candidates from the table's duplicate index (helpdesk.store.duplicates): a review reads
-its draft's index keys and the best candidates' signatures, never the org's tickets."""
+its draft's index keys, the org's statistics (its index's size, its category mix) and the best
+candidates' signatures, never the org's tickets."""
 
 from helpdesk.review.similarity import Candidate, Candidates, rank_postings, score_postings
 from helpdesk.store import duplicates
@@ -9,13 +10,11 @@ class TableCandidateSource:
     """helpdesk.review.similarity.CandidateSource over the table."""
 
     def candidates(self, org_id: str, keys: list[str], limit: int) -> list[Candidate]:
-        if not keys:
-            return Candidates()
         found = duplicates.postings(org_id, keys)
         scores = score_postings(found.ids, keys, found.indexed, found.counts)
         ranked = rank_postings(scores, limit)
         if not ranked:
-            return Candidates(counts=found.counts, indexed=found.indexed)
+            return Candidates(counts=found.counts, indexed=found.indexed, categories=found.categories)
         stored = duplicates.signatures(org_id, ranked)
         return Candidates(
             (
@@ -32,4 +31,5 @@ class TableCandidateSource:
             ),
             counts=found.counts,
             indexed=found.indexed,
+            categories=found.categories,
         )

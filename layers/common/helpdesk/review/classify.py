@@ -12,19 +12,37 @@ steps and expected/actual are described). Weights are learned by `scripts/train_
 (multinomial logistic regression, classes balanced, real reports and the synthetic set) and shipped
 in `model.json`; the confidence is the softmax probability, temperature-scaled on cross-validated
 predictions so that it means what it says.
+
+An org's own category mix (its settled tickets per category, helpdesk.store.categories) is a prior
+added to the logits: ORG_PRIOR_WEIGHT × the log of the mix (as at most ORG_PRIOR_TICKETS tickets)
+smoothed towards even by ORG_PRIOR_STRENGTH tickets. A new org's prior is even and changes nothing; it only moves a report
+that reads both ways towards what the org's tickets usually are (a project that files questions).
 """
 
 import itertools
 import math
 import re
 import zlib
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping, Sequence
 
 from helpdesk.review import model
 from helpdesk.review.similarity import words
 from helpdesk.review.text import URL, concept_spans
 
 MAX_TEXT = 6_000
+# Chosen on dev and on the synthetic set, each held out (dev: 5 folds by project, each project's reports
+# read in order with the labels of its earlier ones as its mix; synthetic: 5 parts, trained on dev and
+# the other parts, read in order as one org; unquantised). Without a prior: dev 0.766, synthetic 0.692.
+# Weight 0.15: dev 0.778, synthetic 0.721. Weight 0.5 gains more on dev's projects, which file one or two
+# kinds of report (0.784), but costs an org that files every kind (synthetic 0.616); strong or quick
+# priors hurt more (weight 1, strength 2: dev 0.689). At the shipped temperature the confident
+# predictions stay honest: on dev, accuracy of those >= 0.8 is 0.896 (0.886 without), ECE 0.034 (0.043).
+ORG_PRIOR_WEIGHT = 0.15
+ORG_PRIOR_STRENGTH = 20.0
+# The mix counts as at most this many tickets (a larger org's is scaled down to it): dev's projects have
+# up to 81 labelled reports, so a prior from more was never measured, and unscaled, a category an org of
+# 100,000 tickets never settled would weigh against a report as no measured org's did.
+ORG_PRIOR_TICKETS = 100
 _PLAIN_WORD = re.compile(r"[a-z']+")
 # Not the reporter's own sentences: a Markdown heading or a line in bold only (an issue template's
 # scaffolding), pasted output in a code fence, a URL (its query string's `?`).
@@ -115,13 +133,26 @@ def buckets_of(names: Iterable[str], buckets: int) -> dict[int, float]:
     return dict.fromkeys(hashed, value)
 
 
-def probabilities(subject: str | None, body: str) -> dict[str, float] | None:
-    """Category → probability (None when no classifier is shipped)."""
+def org_prior(mix: Mapping[str, int], classes: Sequence[str]) -> list[float]:
+    """What the org's category mix adds to each class's logit (0 for every class of an org without one)."""
+    settled = sum(mix.get(name, 0) for name in classes)
+    if not settled:
+        return [0.0] * len(classes)
+    scale = min(1.0, ORG_PRIOR_TICKETS / settled)
+    even = ORG_PRIOR_STRENGTH / len(classes)
+    return [
+        ORG_PRIOR_WEIGHT * math.log((mix.get(name, 0) * scale + even) / (settled * scale + ORG_PRIOR_STRENGTH))
+        for name in classes
+    ]
+
+
+def probabilities(subject: str | None, body: str, mix: Mapping[str, int] | None = None) -> dict[str, float] | None:
+    """Category → probability, given the org's category mix when known (None when no classifier is shipped)."""
     learned = model.current().category
     if learned is None:
         return None
     classes = len(learned.classes)
-    logits = list(learned.bias)
+    logits = [b + prior for b, prior in zip(learned.bias, org_prior(mix or {}, learned.classes), strict=True)]
     for index, value in buckets_of(features(subject, body), learned.buckets).items():
         row = index * classes
         for k in range(classes):

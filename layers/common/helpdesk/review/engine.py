@@ -1,14 +1,15 @@
 """The built-in review engine: no network, deterministic, a few milliseconds per ticket.
 
-`review(draft, org_id, source)` reads the draft, suggests a category and a severity (with a
-confidence), writes a one-line summary, checks the ticket's quality and asks for what is missing,
-and finds likely duplicates among the org's tickets through the index in `similarity`. Everything
-it quotes is redacted first.
+`review(draft, org_id, source)` reads the draft, suggests a category (given the org's own category
+mix) and a severity (with a confidence), writes a one-line summary, checks the ticket's quality and
+asks for what is missing, and finds likely duplicates among the org's tickets through the index in
+`similarity`: one read of the source serves both. Everything it quotes is redacted first.
 """
 
 import math
 import re
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Mapping
+from dataclasses import dataclass
 from functools import cache
 
 from helpdesk.domain.models import Category, Severity
@@ -26,7 +27,16 @@ from helpdesk.review import model
 from helpdesk.review import vocabulary as vocab
 from helpdesk.review.matching import Query, features, probabilities
 from helpdesk.review.redact import redact_report
-from helpdesk.review.similarity import Candidate, CandidateSource, analyse, document, evidence, keys_of, title_of
+from helpdesk.review.similarity import (
+    Analysis,
+    Candidate,
+    CandidateSource,
+    analyse,
+    document,
+    evidence,
+    keys_of,
+    title_of,
+)
 from helpdesk.review.text import URL, concept_spans, terms
 
 ENGINE = "builtin-2"
@@ -95,10 +105,10 @@ def category_scores(subject: str | None, body: str) -> dict[Category, float]:
     return scores
 
 
-def classify(subject: str | None, body: str) -> tuple[Category, float]:
-    """The most likely category and its probability (the shipped classifier's; the cue tables'
-    heuristic when none is shipped)."""
-    learned = classifier.probabilities(subject, body)
+def classify(subject: str | None, body: str, mix: Mapping[str, int] | None = None) -> tuple[Category, float]:
+    """The most likely category and its probability (the shipped classifier's, given the org's category
+    mix when known; the cue tables' heuristic when none is shipped)."""
+    learned = classifier.probabilities(subject, body, mix)
     if learned is not None:
         best = max(learned, key=lambda name: (learned[name], name))
         return Category(best), round(learned[best], 2)
@@ -480,16 +490,41 @@ def assess_quality(draft: ReviewDraft, text: str, category: Category, secrets: l
 # ------------------------------------------------------------------------------------- duplicates
 
 
-def score_candidates(
-    subject: str | None, body: str, org_id: str, source: CandidateSource, exclude_id: str | None = None
-) -> list[tuple[float, dict[str, float], Candidate]]:
-    """The candidates the index returns for a draft, each with its match features and its learned
-    probability of being a duplicate, most likely first (ties: the newest)."""
+@dataclass(frozen=True)
+class Lookup:
+    """A draft's analysis and what the org's index returned for it: the candidates and the org's
+    statistics (one read of the source per review, shared by the category and the duplicates)."""
+
+    analysis: Analysis
+    keys: list[str]
+    found: list[Candidate]
+
+    @property
+    def mix(self) -> dict[str, int]:
+        """The org's settled tickets per category (empty when the source does not keep them)."""
+        return getattr(self.found, "categories", {})
+
+
+def look_up(subject: str | None, body: str, org_id: str, source: CandidateSource) -> Lookup:
     analysis = analyse(subject, body)
     keys = keys_of(analysis)
+    return Lookup(analysis, keys, source.candidates(org_id, keys, DUPLICATE_CANDIDATES + 1))
+
+
+def score_candidates(
+    subject: str | None,
+    body: str,
+    org_id: str,
+    source: CandidateSource,
+    exclude_id: str | None = None,
+    looked: Lookup | None = None,
+) -> list[tuple[float, dict[str, float], Candidate]]:
+    """The candidates the index returns for a draft (`looked` up already, or now), each with its match
+    features and its learned probability of being a duplicate, most likely first (ties: the newest)."""
+    looked = looked or look_up(subject, body, org_id, source)
+    analysis, keys, found = looked.analysis, looked.keys, looked.found
     if not keys:
         return []
-    found = source.candidates(org_id, keys, DUPLICATE_CANDIDATES + 1)
     counts: dict[str, int] | None = getattr(found, "counts", None)  # the org's statistics, when the source has them
     query = Query(
         title_of(subject, body), analysis, keys, counts, getattr(found, "indexed", 0), document(subject, body)
@@ -507,12 +542,17 @@ def _descending(ticket_id: str) -> tuple[int, ...]:
 
 
 def find_duplicates(
-    subject: str | None, body: str, org_id: str, source: CandidateSource, exclude_id: str | None = None
+    subject: str | None,
+    body: str,
+    org_id: str,
+    source: CandidateSource,
+    exclude_id: str | None = None,
+    looked: Lookup | None = None,
 ) -> list[Duplicate]:
     """Likely duplicates among the org's tickets: only the tickets posted under the draft's index keys
     are read. Nothing is proposed unless the best candidate's probability reaches the model's `propose`
     threshold; then every candidate from `also` on is listed (at most MAX_DUPLICATES)."""
-    scored = score_candidates(subject, body, org_id, source, exclude_id)
+    scored = score_candidates(subject, body, org_id, source, exclude_id, looked)
     learned = model.current().duplicates
     if not scored or scored[0][0] < learned.propose:
         return []
@@ -539,7 +579,8 @@ def review(draft: ReviewDraft, org_id: str, source: CandidateSource, exclude_id:
     subject = redact_report(draft.subject)[0] if draft.subject else None
     text = document(subject, body)
     properties = " ".join(f"{key}: {value}" for key, value in sorted(draft.properties.items()))
-    category, category_confidence = classify(subject, body)
+    looked = look_up(subject, body, org_id, source)
+    category, category_confidence = classify(subject, body, looked.mix)
     severity, severity_confidence = assess_severity(f"{text}\n{properties}", category)
     reviewed = draft.model_copy(update={"body": body, "subject": subject})
     quality, questions = assess_quality(reviewed, text, draft.category or category, secrets)
@@ -552,5 +593,5 @@ def review(draft: ReviewDraft, org_id: str, source: CandidateSource, exclude_id:
         severity_confidence=severity_confidence,
         quality=quality,
         questions=questions,
-        duplicates=find_duplicates(subject, body, org_id, source, exclude_id),
+        duplicates=find_duplicates(subject, body, org_id, source, exclude_id, looked),
     )

@@ -386,13 +386,22 @@ class Candidate:
 
 class Candidates(list[Candidate]):
     """What a source returns: the candidates, best first, and the org statistics it read on the way:
-    `counts`, how many of the org's tickets were posted under each of the draft's keys, and `indexed`,
-    how many tickets the org's index holds. A plain list is fine too (the engine then uses its prior)."""
+    `counts`, how many of the org's tickets were posted under each of the draft's keys, `indexed`,
+    how many tickets the org's index holds, and `categories`, how many of its tickets are settled
+    under each category (helpdesk.store.categories). A plain list is fine too (the engine then uses
+    its priors)."""
 
-    def __init__(self, items: Iterable[Candidate] = (), counts: Mapping[str, int] | None = None, indexed: int = 0):
+    def __init__(
+        self,
+        items: Iterable[Candidate] = (),
+        counts: Mapping[str, int] | None = None,
+        indexed: int = 0,
+        categories: Mapping[str, int] | None = None,
+    ):
         super().__init__(items)
         self.counts = dict(counts or {})
         self.indexed = indexed
+        self.categories = dict(categories or {})
 
 
 class CandidateSource(Protocol):
@@ -443,13 +452,15 @@ def snippet(subject: str | None, body: str) -> str:
 class InMemoryCandidateSource:
     """The index in a dict, for tests and the evaluation; it keeps the data layer's rules
     (helpdesk.store.duplicates): a posting list takes at most `cap` ids (later tickets only count),
-    and the org's indexed tickets are counted."""
+    and the org's indexed tickets are counted; so are its settled tickets per category
+    (helpdesk.store.categories)."""
 
     cap: int = 200
     _postings: dict[tuple[str, str], list[str]] = field(default_factory=dict)
     _counts: Counter[tuple[str, str]] = field(default_factory=Counter)
     _tickets: dict[tuple[str, str], Candidate] = field(default_factory=dict)
     _indexed: Counter[str] = field(default_factory=Counter)
+    _settled: dict[str, Counter[str]] = field(default_factory=dict)
 
     def add(self, org_id: str, ticket_id: str, subject: str | None, body: str, status: str = "open") -> None:
         """Index a ticket, as the reviewer does once it has reviewed it."""
@@ -476,6 +487,10 @@ class InMemoryCandidateSource:
             current.ticket_id, current.subject, status, current.signature, current.text
         )
 
+    def settle(self, org_id: str, category: str) -> None:
+        """A ticket of the org resolved (or closed) under `category`, as support's change records it."""
+        self._settled.setdefault(org_id, Counter())[category] += 1
+
     def candidates(self, org_id: str, keys: list[str], limit: int) -> Candidates:
         postings = {key: self._postings[(org_id, key)] for key in keys if (org_id, key) in self._postings}
         counts = {key: self._counts[(org_id, key)] for key in postings}
@@ -485,4 +500,4 @@ class InMemoryCandidateSource:
             replace(self._tickets[(org_id, ticket_id)], match=round(scores[ticket_id], 4))
             for ticket_id in rank_postings(scores, limit)
         ]
-        return Candidates(found, counts=counts, indexed=total)
+        return Candidates(found, counts=counts, indexed=total, categories=self._settled.get(org_id, {}))

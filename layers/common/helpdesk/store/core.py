@@ -6,6 +6,7 @@ Layout (one partition per ticket, so a whole conversation is one Query):
   TICKET#<id> / MSG#<msg id>     a message
   TICKET#<id> / ATT#<att id>     an attachment's record (its bytes: helpdesk.adapters.storage)
   ORG#<org>   / MEMBER#<user>    a member of an org: email, notification preference
+  ORG#<org>   / CATEGORIES       the org's category mix: its settled tickets per category (store.categories)
   REVIEW#<id> / REVIEW           an AI review of a draft (POST /v1/tickets/review); expires (ttl)
   DUPIDX#<org>#<key> / POSTINGS  the duplicate index (store.duplicates)
   NOTIFIED#<stream event id> / <recipient>   a mail the notifier sent (store.claims); expires (ttl)

@@ -10,7 +10,8 @@
   DUPIDX#<org>#~count / POSTINGS       `n`: how many tickets the org's index holds
   TICKET#<id> / TICKET                  also carries the ticket's `dup_signature` and `dup_snippet`
 
-A review reads the draft's keys and the org's count (one BatchGetItem, whatever the org's size),
+A review reads the draft's keys, the org's count and its category mix (helpdesk.store.categories;
+one BatchGetItem, whatever the org's size),
 ranks the ids they hold, and reads the best candidates' signatures (one more BatchGetItem): never
 the org's tickets. A key shared by MAX_POSTINGS tickets no longer discriminates; later tickets only
 count in its `n`. The cap also bounds what a posting costs: a set of 200 ULIDs is ~5.4 KB, so adding
@@ -27,6 +28,7 @@ from typing import Any
 from botocore.exceptions import BotoCoreError, ClientError
 
 from helpdesk.observability import logger
+from helpdesk.store import categories
 from helpdesk.store.core import TABLE, batch_get_all, client, from_item, key, refused, ticket_key
 
 MAX_POSTINGS = 200
@@ -59,6 +61,7 @@ class Postings:
     ids: dict[str, list[str]] = field(default_factory=dict)  # key → ids posted under it (≤ MAX_POSTINGS)
     counts: dict[str, int] = field(default_factory=dict)  # key → tickets posted under it, past the cap too
     indexed: int = 0  # tickets in the org's index
+    categories: dict[str, int] = field(default_factory=dict)  # the org's settled tickets per category
 
 
 def _count(org_id: str, index_key: str) -> None:
@@ -120,16 +123,20 @@ def _pack(org_id: str, index_key: str, ticket_ids: list[str]) -> None:
 
 
 def postings(org_id: str, keys: list[str]) -> Postings:
-    """The ids and counts posted under each of `keys` that has any, and the org's count (one
-    BatchGetItem for up to 99 keys). A full key found still a set is packed on the way."""
+    """The ids and counts posted under each of `keys` that has any, the org's count and its category
+    mix (one BatchGetItem for up to 98 keys). A full key found still a set is packed on the way."""
+    mix = categories.mix_key(org_id)
     found = batch_get_all(
-        [postings_key(org_id, index_key) for index_key in [*keys, COUNT_KEY]],
-        projection="pk, ticket_ids, #full, n",
-        names={"#full": "full"},
+        [postings_key(org_id, index_key) for index_key in [*keys, COUNT_KEY]] + [mix],
+        projection="pk, ticket_ids, #full, n, " + ", ".join(f"#{name}" for name in categories.NAMES),
+        names={"#full": "full"} | {f"#{name}": name for name in categories.NAMES},
     )
     prefix = f"DUPIDX#{org_id}#"
     out = Postings()
     for item in found:
+        if item["pk"] == mix["pk"]:
+            out.categories = categories.mix_of(item)
+            continue
         index_key = item["pk"]["S"].removeprefix(prefix)
         n = int(item.get("n", {}).get("N", "0"))
         if index_key == COUNT_KEY:

@@ -38,8 +38,9 @@ from helpdesk.domain.models import (
     Status,
     Ticket,
 )
+from helpdesk.domain.status import triaged_category
 from helpdesk.store import attachments as attachment_records
-from helpdesk.store import members
+from helpdesk.store import categories, members
 from helpdesk.store.core import (
     TABLE,
     Item,
@@ -205,8 +206,9 @@ def _ticket_update(before: Ticket, after: Ticket, extra: Extra) -> Update:
 
 
 def write(before: Ticket, outcome: Outcome, extra: Extra | None = None) -> None:
-    """Write an outcome in one transaction, if the ticket is still as read (its staff_version).
-    Raises Raced (read again), or AttachmentLimitReached."""
+    """Write an outcome in one transaction, if the ticket is still as read (its staff_version), with
+    its org's category mix when the ticket settles, reopens or is recategorised settled
+    (helpdesk.store.categories). Raises Raced (read again), or AttachmentLimitReached."""
     extra = extra or Extra()
     update = _ticket_update(before, outcome.ticket, extra)
     items: list[dict[str, Any]] = [
@@ -221,6 +223,9 @@ def write(before: Ticket, outcome: Outcome, extra: Extra | None = None) -> None:
         items.append({"Update": extra.settle})
     if extra.member is not None:
         items.append({"Update": members.upsert(extra.member)})
+    recount = categories.recount(before.org_id, triaged_category(before), triaged_category(outcome.ticket))
+    if recount is not None:
+        items.append(recount)
     try:
         client.transact_write_items(TransactItems=items)
     except ClientError as exc:
