@@ -506,6 +506,7 @@ class Lookup:
 
 
 def look_up(subject: str | None, body: str, org_id: str, source: CandidateSource) -> Lookup:
+    """Read the org's index for the draft (a draft without keys still gets the org's statistics)."""
     analysis = analyse(subject, body)
     keys = keys_of(analysis)
     return Lookup(analysis, keys, source.candidates(org_id, keys, DUPLICATE_CANDIDATES + 1))
