@@ -4,15 +4,27 @@ tickets' own changes through the API, never another org's, for the reviewer's pr
 from __future__ import annotations
 
 import os
+from types import SimpleNamespace
+from typing import Any
 
+import pytest
+from botocore.exceptions import ClientError
+
+from helpdesk.store import categories
 from helpdesk.store.categories import mix_key, mix_of
 from tests.support import ACME_USER, GLOBEX_USER, SUPPORT
-from tests.unit.api.helpers import aws_client, close, mark_reviewed, new_ticket, patch, reply
+from tests.unit.api.helpers import aws_client, close, conversation, mark_reviewed, new_ticket, patch, reply
 
 
 def mix(org_id: str) -> dict[str, int]:
-    item = aws_client("dynamodb").get_item(TableName=os.environ["TABLE_NAME"], Key=mix_key(org_id), ConsistentRead=True)
-    return {name: n for name, n in mix_of(item.get("Item")).items() if n}
+    """The org's mix as stored (not as the reviewer reads it, which takes a negative count as 0): the
+    categories it counts, none of them below zero."""
+    table = os.environ["TABLE_NAME"]
+    item = aws_client("dynamodb").get_item(TableName=table, Key=mix_key(org_id), ConsistentRead=True).get("Item", {})
+    stored = {name: int(value["N"]) for name, value in item.items() if "N" in value}
+    assert all(n >= 0 for n in stored.values()), stored
+    assert mix_of(item) == stored
+    return {name: n for name, n in stored.items() if n}
 
 
 def open_ticket(category: str, claims: dict[str, str] | None = None) -> str:
@@ -67,4 +79,40 @@ def test_a_change_that_does_not_settle_or_move_a_ticket_leaves_the_mix_alone(aws
     # Then nothing is counted; a refused change counts nothing either
     assert mix("acme") == {}
     assert patch(ticket, {"status": "resolved", "severity": "urgent-ish"}, SUPPORT).status == 422
+    assert mix("acme") == {}
+
+
+def test_a_ticket_settled_before_the_mix_existed_counts_from_its_next_change_and_never_below_zero(aws) -> None:
+    # Given two tickets resolved before the mix was kept (neither counted nor marked as counted)
+    reopened, closed = open_ticket("bug"), open_ticket("technical")
+    resolve(reopened)
+    resolve(closed)
+    dynamodb, table = aws_client("dynamodb"), os.environ["TABLE_NAME"]
+    dynamodb.delete_item(TableName=table, Key=mix_key("acme"))
+    for ticket_id in (reopened, closed):
+        dynamodb.update_item(
+            TableName=table, Key={"pk": {"S": f"TICKET#{ticket_id}"}, "sk": {"S": "TICKET"}},
+            UpdateExpression="REMOVE settled_category",
+        )  # fmt: skip
+    # When the customer answers one (it reopens) and closes the other
+    assert reply(reopened, "Still broken.").status == 201
+    assert close(closed).status == 200
+    # Then the reopened one was never taken out, and the closed one counts from now on
+    assert mix("acme") == {"technical": 1}
+    # And once resolved again, the reopened one counts too
+    resolve(reopened)
+    assert mix("acme") == {"technical": 1, "bug": 1}
+
+
+def test_a_mix_that_cannot_be_moved_never_fails_the_change(aws, monkeypatch: pytest.MonkeyPatch) -> None:
+    # Given a ticket, and a mix DynamoDB refuses to update
+    ticket = open_ticket("bug")
+
+    def refuse(**request: Any) -> None:
+        raise ClientError({"Error": {"Code": "ThrottlingException", "Message": "Rate exceeded"}}, "UpdateItem")
+
+    monkeypatch.setattr(categories, "client", SimpleNamespace(update_item=refuse))
+    # When support resolves it / Then the change is answered and kept; only the prior misses it
+    resolve(ticket)
+    assert conversation(ticket)["status"] == "resolved"
     assert mix("acme") == {}

@@ -213,6 +213,7 @@ class Ticket(Model):
     response_clock: str | None = Field(default=None, exclude=True)  # since when support owes the response
     message_stamp: str | None = Field(default=None, exclude=True)  # the newest message's id
     changed_by: Author | None = Field(default=None, exclude=True)  # who made the latest change (for events)
+    settled_category: Category | None = Field(default=None, exclude=True)  # what it counts as in its org's mix
 
     @computed_field  # type: ignore[prop-decorator]
     @property

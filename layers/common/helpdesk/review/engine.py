@@ -30,6 +30,7 @@ from helpdesk.review.redact import redact_report
 from helpdesk.review.similarity import (
     Analysis,
     Candidate,
+    Candidates,
     CandidateSource,
     analyse,
     document,
@@ -505,11 +506,13 @@ class Lookup:
         return getattr(self.found, "categories", {})
 
 
-def look_up(subject: str | None, body: str, org_id: str, source: CandidateSource) -> Lookup:
-    """Read the org's index for the draft (a draft without keys still gets the org's statistics)."""
+def look_up(subject: str | None, body: str, org_id: str, source: CandidateSource, statistics: bool = True) -> Lookup:
+    """Read the org's index for the draft. A draft without keys has no candidates: the source is read
+    for the org's statistics only when they are wanted (the built-in review's category reads its mix)."""
     analysis = analyse(subject, body)
     keys = keys_of(analysis)
-    return Lookup(analysis, keys, source.candidates(org_id, keys, DUPLICATE_CANDIDATES + 1))
+    found = source.candidates(org_id, keys, DUPLICATE_CANDIDATES + 1) if keys or statistics else Candidates()
+    return Lookup(analysis, keys, found)
 
 
 def score_candidates(
@@ -522,7 +525,7 @@ def score_candidates(
 ) -> list[tuple[float, dict[str, float], Candidate]]:
     """The candidates the index returns for a draft (`looked` up already, or now), each with its match
     features and its learned probability of being a duplicate, most likely first (ties: the newest)."""
-    looked = looked or look_up(subject, body, org_id, source)
+    looked = looked or look_up(subject, body, org_id, source, statistics=False)
     analysis, keys, found = looked.analysis, looked.keys, looked.found
     if not keys:
         return []

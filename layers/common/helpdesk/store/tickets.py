@@ -65,7 +65,13 @@ INDEXES = {
 MAX_EXAMINED_PER_PAGE = 1_000  # a filtered page stops after this many tickets and returns a cursor
 CHANGE_ATTEMPTS = 8  # tries of a change while others write the ticket (each lost try is another writer done)
 RESPONSE, AUTOCLOSE = "RESPONSE", "AUTOCLOSE"
-HIDDEN = ("staff_version", "response_clock", "message_stamp", "changed_by")  # stored, never answered
+HIDDEN = (
+    "staff_version",
+    "response_clock",
+    "message_stamp",
+    "changed_by",
+    "settled_category",
+)  # stored, never answered
 COMPUTED = {"review", "waiting_on", "response_breached", *HIDDEN}
 
 
@@ -206,11 +212,12 @@ def _ticket_update(before: Ticket, after: Ticket, extra: Extra) -> Update:
 
 
 def write(before: Ticket, outcome: Outcome, extra: Extra | None = None) -> None:
-    """Write an outcome in one transaction, if the ticket is still as read (its staff_version), with
-    its org's category mix when the ticket settles, reopens or is recategorised settled
+    """Write an outcome in one transaction, if the ticket is still as read (its staff_version); then
+    move the ticket in its org's category mix if it settled, reopened or was recategorised settled
     (helpdesk.store.categories). Raises Raced (read again), or AttachmentLimitReached."""
     extra = extra or Extra()
-    update = _ticket_update(before, outcome.ticket, extra)
+    settled = triaged_category(outcome.ticket)
+    update = _ticket_update(before, outcome.ticket.model_copy(update={"settled_category": settled}), extra)
     items: list[dict[str, Any]] = [
         {"Update": update.request(ticket_key(before.id), ReturnValuesOnConditionCheckFailure="ALL_OLD")},
         *(_put(message_item(before.id, message), new=True) for message in outcome.messages),
@@ -223,9 +230,6 @@ def write(before: Ticket, outcome: Outcome, extra: Extra | None = None) -> None:
         items.append({"Update": extra.settle})
     if extra.member is not None:
         items.append({"Update": members.upsert(extra.member)})
-    recount = categories.recount(before.org_id, triaged_category(before), triaged_category(outcome.ticket))
-    if recount is not None:
-        items.append(recount)
     try:
         client.transact_write_items(TransactItems=items)
     except ClientError as exc:
@@ -238,6 +242,7 @@ def write(before: Ticket, outcome: Outcome, extra: Extra | None = None) -> None:
         if index == 0 and old and int(old.get("staff_version", {}).get("N", "0")) == before.staff_version:
             raise AttachmentLimitReached(before.id, MAX_ATTACHMENTS_PER_TICKET, extra.count) from exc
         raise Raced from exc
+    categories.move(before.org_id, before.settled_category, settled)
 
 
 Act = Callable[[Ticket, Stamps], tuple[Outcome, Extra | None]]
