@@ -8,10 +8,10 @@ closed is terminal.
 
 from helpdesk.domain.models import WAITING_ON, Category, Status, Ticket
 
-__all__ = ["WAITING_ON", "after_customer_reply", "after_review", "can_support_set", "triaged_category"]
+__all__ = ["WAITING_ON", "after_customer_reply", "after_review", "can_support_set", "settled_as"]
 
 SUPPORT_SETTABLE = frozenset({Status.TRIAGING, Status.IN_PROGRESS, Status.RESOLVED})
-TRIAGED = frozenset({Status.RESOLVED, Status.CLOSED})
+SETTLED = frozenset({Status.RESOLVED, Status.CLOSED})
 
 
 def after_customer_reply(status: Status) -> Status:
@@ -29,7 +29,7 @@ def can_support_set(status: Status) -> bool:
     return status in SUPPORT_SETTABLE
 
 
-def triaged_category(ticket: Ticket) -> Category | None:
+def settled_as(ticket: Ticket) -> Category | None:
     """The category the ticket counts under in its org's category mix (what the org's settled tickets
     were about, the reviewer's prior): its category once it is resolved or closed, else none."""
-    return ticket.category if ticket.status in TRIAGED else None
+    return ticket.category if ticket.status in SETTLED else None

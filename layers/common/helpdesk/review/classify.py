@@ -15,8 +15,9 @@ predictions so that it means what it says.
 
 An org's own category mix (its settled tickets per category, helpdesk.store.categories) is a prior
 added to the logits: ORG_PRIOR_WEIGHT × the log of the mix (as at most ORG_PRIOR_TICKETS tickets)
-smoothed towards even by ORG_PRIOR_STRENGTH tickets. A new org's prior is even and changes nothing; it only moves a report
-that reads both ways towards what the org's tickets usually are (a project that files questions).
+smoothed towards even by ORG_PRIOR_STRENGTH tickets. A new org's prior is even and changes nothing;
+it only moves a report that reads both ways towards what the org's tickets usually are (a project
+that files questions).
 """
 
 import itertools

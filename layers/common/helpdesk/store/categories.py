@@ -1,7 +1,7 @@
 """Data access: an org's category mix, what its settled tickets were about (the reviewer's prior).
 
   ORG#<org> / CATEGORIES     one number per category: how many of the org's tickets are resolved or
-                             closed under it (helpdesk.domain.status.triaged_category)
+                             closed under it (helpdesk.domain.status.settled_as)
   TICKET#<id> / TICKET       `settled_category`: the category the ticket counts under, if any
 
 A change that settles a ticket, reopens it or recategorises a settled one records, in its own

@@ -38,7 +38,7 @@ from helpdesk.domain.models import (
     Status,
     Ticket,
 )
-from helpdesk.domain.status import triaged_category
+from helpdesk.domain.status import settled_as
 from helpdesk.store import attachments as attachment_records
 from helpdesk.store import categories, members
 from helpdesk.store.core import (
@@ -216,7 +216,7 @@ def write(before: Ticket, outcome: Outcome, extra: Extra | None = None) -> None:
     move the ticket in its org's category mix if it settled, reopened or was recategorised settled
     (helpdesk.store.categories). Raises Raced (read again), or AttachmentLimitReached."""
     extra = extra or Extra()
-    settled = triaged_category(outcome.ticket)
+    settled = settled_as(outcome.ticket)
     update = _ticket_update(before, outcome.ticket.model_copy(update={"settled_category": settled}), extra)
     items: list[dict[str, Any]] = [
         {"Update": update.request(ticket_key(before.id), ReturnValuesOnConditionCheckFailure="ALL_OLD")},
