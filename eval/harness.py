@@ -5,7 +5,7 @@ Three splits: `dev` and `test` (real issue reports, `eval/real/issues.jsonl`, sp
 reviewed in file order (time), each against the issues before it through the duplicate index (the
 engine sees only what the index returns), then posted to the index as the reviewer does; an issue
 with a maintainer label is then settled under it, as support resolving the ticket in that category
-would (the org's category mix, which the next reviews read).
+would (the org's category mix and the ticket's settled category, which the next reviews read).
 """
 
 from __future__ import annotations
@@ -124,7 +124,7 @@ def simulate(
             RANKINGS[issue.id] = [candidate.ticket_id for _, _, candidate in scored]
             index.add(org, issue.id, issue.title or None, issue.body or " ")
             if issue.category:
-                index.settle(org, issue.category)
+                index.settle(org, issue.category, issue.id)
     return results
 
 

@@ -53,7 +53,9 @@ FLOORS: dict[str, dict[str, float]] = {
         "category_accuracy": 0.66,
         "category_macro_f1": 0.60,
     },
-    "synthetic": {"ranking_recall@3": 0.97, "hit@1": 0.55, "false_alarms_max": 0.04, "category_accuracy": 0.90},
+    # The synthetic set is trained on, but read as one org its settled tickets most like a report now weigh
+    # on its category too (held out in 5 parts, 0.721 -> 0.756 with them; trained on, 0.907 -> 0.878).
+    "synthetic": {"ranking_recall@3": 0.97, "hit@1": 0.55, "false_alarms_max": 0.04, "category_accuracy": 0.86},
 }
 
 VAGUE_EXAMPLE = ReviewDraft(subject="help", body="it doesnt work")

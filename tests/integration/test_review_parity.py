@@ -2,7 +2,7 @@
 project, reviewed as drafts and filed from their reviews through the local stack, one after the
 other (support resolving each labelled one under its label), get the same category and the same
 proposed duplicates as the in-process evaluation gives them (`eval/harness.py`, the same engine and
-model, the index and the org's category mix in memory)."""
+model, the index, the org's category mix and its settled tickets in memory)."""
 
 from __future__ import annotations
 
@@ -70,7 +70,8 @@ def test_the_stack_reviews_real_reports_as_the_evaluation_does(stack: RunningSta
             result = got["result"]
             want = expected[issue.id]
             assert result["suggested_category"] == want.suggested_category.value, issue.id
-            # the confidence too: the org's mix moves 14 of these 20 (none's category), so it says the stack read it
+            # the confidence too: the org's mix and its settled tickets most like each report (read from the
+            # stored tickets by the stack) move 19 of these 20 and one's category, so it says the stack read them
             assert result["category_confidence"] == want.category_confidence, issue.id
             assert [ticket_of.get(d["ticket_id"]) for d in result["duplicates"]] == [
                 d.ticket_id for d in want.duplicates

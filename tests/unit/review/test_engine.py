@@ -155,6 +155,46 @@ def test_the_orgs_settled_tickets_move_a_report_that_reads_both_ways() -> None:
     assert (got.suggested_category.value, got.category_confidence) == (best, round(in_bugs[best], 2))
 
 
+LIKE_PENDING = ("Pods stay Pending after the 1.29 upgrade", "Since our upgrade to 1.29 all new pods stay in Pending.")
+
+
+def even_org_with(category: str | None) -> InMemoryCandidateSource:
+    """An org with as many settled bugs as questions, and one ticket much like PENDING, settled under
+    `category` (or not settled)."""
+    source = settled(("bug", 20), ("technical", 20))
+    source.add("acme", "01LIKE", *LIKE_PENDING)
+    if category:
+        source.settle("acme", category, "01LIKE")
+    return source
+
+
+def test_the_orgs_settled_ticket_most_like_a_report_says_what_it_is() -> None:
+    # Given a report that could be a question or a bug, in an org that settles both alike
+    subject, body = PENDING
+    unsettled = run(body, subject, source=even_org_with(None))
+    # When the org's ticket most like it was settled as a question, or as a bug
+    as_question = run(body, subject, source=even_org_with("technical"))
+    as_bug = run(body, subject, source=even_org_with("bug"))
+    # Then the review leans to what that ticket was (the classifier reads it as a question, 0.77 alone):
+    # surer of a question beside a settled question, less sure beside a settled bug
+    assert {r.suggested_category for r in (unsettled, as_question, as_bug)} == {Category.TECHNICAL}
+    assert as_question.category_confidence > unsettled.category_confidence + 0.05
+    assert as_bug.category_confidence < unsettled.category_confidence - 0.1
+
+
+def test_a_filed_tickets_review_does_not_read_its_own_settled_category() -> None:
+    # Given a ticket settled as a question
+    source = even_org_with("technical")
+    subject, body = LIKE_PENDING
+    # When it is reviewed again as a filed ticket (excluded from its own candidates)
+    again = review(ReviewDraft(subject=subject, body=body), "acme", source, exclude_id="01LIKE")
+    # Then its category is the classifier's given the org's mix alone: its own settling is not a neighbour
+    expected = classify.probabilities(subject, body, {"bug": 20, "technical": 21})
+    assert expected is not None
+    best = max(expected, key=lambda name: (expected[name], name))
+    assert (again.suggested_category.value, again.category_confidence) == (best, round(expected[best], 2))
+
+
 def test_a_new_org_gets_the_classifier_alone_and_a_clear_report_keeps_its_category() -> None:
     # Given a wish the classifier is sure of
     subject = "Add an option to disable telemetry"

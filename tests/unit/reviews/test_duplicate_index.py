@@ -1,6 +1,7 @@
 """The duplicate index in the table (helpdesk.store.duplicates, read by review.candidates) answers as
 the in-memory index the evaluation drives (review.similarity.InMemoryCandidateSource): same
-candidates, same order, same org statistics, the same cap on a posting list."""
+candidates, same order, same org statistics, the same cap on a posting list, the same settled
+categories."""
 
 from __future__ import annotations
 
@@ -25,15 +26,18 @@ def index_both(org: str, items: list[tuple[str, str, str]], cap: int):
 
     memory = InMemoryCandidateSource(cap=cap)
     table = boto3.client("dynamodb", region_name="eu-west-1")
-    for ticket_id, subject, body in items:
+    for n, (ticket_id, subject, body) in enumerate(items):
         memory.add(org, ticket_id, subject, body)
         entry = index_entry(subject, body)
+        settled = {"settled_category": {"S": "bug"}} if n % 3 == 0 else {}  # as helpdesk.store.tickets keeps it
+        if settled:
+            memory.settle(org, "bug", ticket_id)
         table.put_item(
             TableName=TABLE,
             Item={
                 **ticket_key(ticket_id), "id": {"S": ticket_id}, "org_id": {"S": org},
                 "subject": {"S": title_of(subject, body)}, "status": {"S": "open"},
-                "dup_signature": {"S": entry.signature}, "dup_snippet": {"S": entry.snippet},
+                "dup_signature": {"S": entry.signature}, "dup_snippet": {"S": entry.snippet}, **settled,
             },
         )  # fmt: skip
         duplicates.post(org, ticket_id, entry.keys)
@@ -57,9 +61,10 @@ def test_the_table_answers_as_the_in_memory_index(aws, monkeypatch, cap: int) ->
         in_memory = memory.candidates("acme", keys, 41)
         in_table = TableCandidateSource().candidates("acme", keys, 41)
         # Then both return the same tickets, in the same order, with the same statistics
-        assert [(c.ticket_id, c.match, c.signature) for c in in_table] == [
-            (c.ticket_id, c.match, c.signature) for c in in_memory
+        assert [(c.ticket_id, c.match, c.signature, c.settled) for c in in_table] == [
+            (c.ticket_id, c.match, c.signature, c.settled) for c in in_memory
         ]
+        assert {c.settled for c in in_table} == {"bug", None}
         assert in_table.indexed == in_memory.indexed == 40  # type: ignore[attr-defined]
         assert in_table.counts == in_memory.counts  # type: ignore[attr-defined]
         assert all(c.ticket_id.startswith("01T") for c in in_table)

@@ -1,6 +1,6 @@
 """Duplicate candidates from the table's duplicate index (helpdesk.store.duplicates): a review reads
 its draft's index keys, the org's statistics (its index's size, its category mix) and the best
-candidates' signatures, never the org's tickets."""
+candidates' signatures and settled categories, never the rest of the org's tickets."""
 
 from helpdesk.review.similarity import Candidate, Candidates, rank_postings, score_postings
 from helpdesk.store import duplicates
@@ -25,6 +25,7 @@ class TableCandidateSource:
                     signature=stored[ticket_id]["dup_signature"],
                     text=stored[ticket_id].get("dup_snippet", ""),
                     match=round(scores[ticket_id], 4),
+                    settled=stored[ticket_id].get("settled_category"),
                 )
                 for ticket_id in ranked
                 if ticket_id in stored

@@ -17,7 +17,10 @@ An org's own category mix (its settled tickets per category, helpdesk.store.cate
 added to the logits: ORG_PRIOR_WEIGHT × the log of the mix (as at most ORG_PRIOR_TICKETS tickets)
 smoothed towards even by ORG_PRIOR_STRENGTH tickets. A new org's prior is even and changes nothing;
 it only moves a report that reads both ways towards what the org's tickets usually are (a project
-that files questions).
+that files questions). The org's settled tickets most like the draft say more: the categories of the
+NEIGHBOURS most alike among the candidates the duplicate index returned (by the cosine of their
+snippets' words), each weighed by that cosine and smoothed towards the org's mix by NEIGHBOUR_STRENGTH,
+add NEIGHBOUR_WEIGHT × the log of their share (so with no settled ticket alike, the mix once more).
 """
 
 import itertools
@@ -44,6 +47,16 @@ ORG_PRIOR_STRENGTH = 20.0
 # up to 81 labelled reports, so a prior from more was never measured, and unscaled, a category an org of
 # 100,000 tickets never settled would weigh against a report as no measured org's did.
 ORG_PRIOR_TICKETS = 100
+# Chosen on dev the same way (5 folds by project; every labelled earlier report of the project settled;
+# the candidates the index returns on the reviewer's path; unquantised): the mix alone 0.778 / 0.732
+# (accuracy / macro-F1); with the neighbours, weight 0.15: 10 neighbours 0.792 / 0.747 (strength 0.5) and
+# 0.790 / 0.746 (strength 2), 5 neighbours 0.790 / 0.745; weight 0.3: 0.781 to 0.788; 0.5: 0.766 to 0.776;
+# 1: 0.712 to 0.738. The cosine squared: no better (0.784 to 0.790). At the shipped temperature, accuracy of
+# the predictions >= 0.8 is 0.904 of 1,223 (0.896 of 1,122 with the mix alone), ECE 0.027 (0.033).
+# The synthetic set held out (as above, one org of every kind): 0.721 -> 0.756 (weight 0.3: 0.767).
+NEIGHBOURS = 10
+NEIGHBOUR_WEIGHT = 0.15
+NEIGHBOUR_STRENGTH = 0.5
 _PLAIN_WORD = re.compile(r"[a-z']+")
 # Not the reporter's own sentences: a Markdown heading or a line in bold only (an issue template's
 # scaffolding), pasted output in a code fence, a URL (its query string's `?`).
@@ -134,26 +147,45 @@ def buckets_of(names: Iterable[str], buckets: int) -> dict[int, float]:
     return dict.fromkeys(hashed, value)
 
 
-def org_prior(mix: Mapping[str, int], classes: Sequence[str]) -> list[float]:
-    """What the org's category mix adds to each class's logit (0 for every class of an org without one)."""
+def org_prior(
+    mix: Mapping[str, int], classes: Sequence[str], neighbours: Sequence[tuple[float, str]] = ()
+) -> list[float]:
+    """What the org adds to each class's logit: its category mix, and the categories of its settled
+    tickets most like the draft ((how alike, category), most alike first). Nothing for an org with
+    neither."""
     settled = sum(mix.get(name, 0) for name in classes)
-    if not settled:
-        return [0.0] * len(classes)
-    scale = min(1.0, ORG_PRIOR_TICKETS / settled)
-    even = ORG_PRIOR_STRENGTH / len(classes)
+    if settled:
+        scale = min(1.0, ORG_PRIOR_TICKETS / settled)
+        even = ORG_PRIOR_STRENGTH / len(classes)
+        shares = [(mix.get(name, 0) * scale + even) / (settled * scale + ORG_PRIOR_STRENGTH) for name in classes]
+    else:
+        shares = [1 / len(classes)] * len(classes)
+    votes = dict.fromkeys(classes, 0.0)
+    for alike, category in neighbours[:NEIGHBOURS]:
+        if category in votes:
+            votes[category] += alike
+    total = sum(votes.values())
     return [
-        ORG_PRIOR_WEIGHT * math.log((mix.get(name, 0) * scale + even) / (settled * scale + ORG_PRIOR_STRENGTH))
-        for name in classes
+        (ORG_PRIOR_WEIGHT * math.log(share) if settled else 0.0)
+        + NEIGHBOUR_WEIGHT * math.log((votes[name] + NEIGHBOUR_STRENGTH * share) / (total + NEIGHBOUR_STRENGTH))
+        for name, share in zip(classes, shares, strict=True)
     ]
 
 
-def probabilities(subject: str | None, body: str, mix: Mapping[str, int] | None = None) -> dict[str, float] | None:
-    """Category → probability, given the org's category mix when known (None when no classifier is shipped)."""
+def probabilities(
+    subject: str | None,
+    body: str,
+    mix: Mapping[str, int] | None = None,
+    neighbours: Sequence[tuple[float, str]] = (),
+) -> dict[str, float] | None:
+    """Category → probability, given the org's category mix and the draft's settled neighbours when
+    known (None when no classifier is shipped)."""
     learned = model.current().category
     if learned is None:
         return None
     classes = len(learned.classes)
-    logits = [b + prior for b, prior in zip(learned.bias, org_prior(mix or {}, learned.classes), strict=True)]
+    prior = org_prior(mix or {}, learned.classes, neighbours)
+    logits = [b + p for b, p in zip(learned.bias, prior, strict=True)]
     for index, value in buckets_of(features(subject, body), learned.buckets).items():
         row = index * classes
         for k in range(classes):

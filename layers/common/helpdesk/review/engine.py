@@ -1,14 +1,14 @@
 """The built-in review engine: no network, deterministic, a few milliseconds per ticket.
 
 `review(draft, org_id, source)` reads the draft, suggests a category (given the org's own category
-mix) and a severity (with a confidence), writes a one-line summary, checks the ticket's quality and
+mix and the categories of its settled tickets most like the draft) and a severity (with a confidence), writes a one-line summary, checks the ticket's quality and
 asks for what is missing, and finds likely duplicates among the org's tickets through the index in
 `similarity`: one read of the source serves both. Everything it quotes is redacted first.
 """
 
 import math
 import re
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from functools import cache
 
@@ -106,10 +106,15 @@ def category_scores(subject: str | None, body: str) -> dict[Category, float]:
     return scores
 
 
-def classify(subject: str | None, body: str, mix: Mapping[str, int] | None = None) -> tuple[Category, float]:
+def classify(
+    subject: str | None,
+    body: str,
+    mix: Mapping[str, int] | None = None,
+    neighbours: Sequence[tuple[float, str]] = (),
+) -> tuple[Category, float]:
     """The most likely category and its probability (the shipped classifier's, given the org's category
-    mix when known; the cue tables' heuristic when none is shipped)."""
-    learned = classifier.probabilities(subject, body, mix)
+    mix and the draft's settled neighbours when known; the cue tables' heuristic when none is shipped)."""
+    learned = classifier.probabilities(subject, body, mix, neighbours)
     if learned is not None:
         best = max(learned, key=lambda name: (learned[name], name))
         return Category(best), round(learned[best], 2)
@@ -545,18 +550,26 @@ def _descending(ticket_id: str) -> tuple[int, ...]:
     return tuple(-ord(c) for c in ticket_id)
 
 
+def settled_neighbours(scored: list[tuple[float, dict[str, float], Candidate]]) -> list[tuple[float, str]]:
+    """The resolved or closed tickets among a draft's scored candidates: (how alike their words are, the
+    category they are settled under), most alike first."""
+    found = [(values["snippet_cos"], candidate.settled) for _, values, candidate in scored if candidate.settled]
+    return sorted(found, key=lambda item: -item[0])
+
+
 def find_duplicates(
-    subject: str | None,
-    body: str,
-    org_id: str,
-    source: CandidateSource,
-    exclude_id: str | None = None,
-    looked: Lookup | None = None,
+    subject: str | None, body: str, org_id: str, source: CandidateSource, exclude_id: str | None = None
 ) -> list[Duplicate]:
     """Likely duplicates among the org's tickets: only the tickets posted under the draft's index keys
-    are read. Nothing is proposed unless the best candidate's probability reaches the model's `propose`
-    threshold; then every candidate from `also` on is listed (at most MAX_DUPLICATES)."""
-    scored = score_candidates(subject, body, org_id, source, exclude_id, looked)
+    are read."""
+    return proposals(subject, body, score_candidates(subject, body, org_id, source, exclude_id))
+
+
+def proposals(
+    subject: str | None, body: str, scored: list[tuple[float, dict[str, float], Candidate]]
+) -> list[Duplicate]:
+    """What is proposed of the scored candidates: nothing unless the best one's probability reaches the
+    model's `propose` threshold; then every candidate from `also` on (at most MAX_DUPLICATES)."""
     learned = model.current().duplicates
     if not scored or scored[0][0] < learned.propose:
         return []
@@ -584,7 +597,8 @@ def review(draft: ReviewDraft, org_id: str, source: CandidateSource, exclude_id:
     text = document(subject, body)
     properties = " ".join(f"{key}: {value}" for key, value in sorted(draft.properties.items()))
     looked = look_up(subject, body, org_id, source)
-    category, category_confidence = classify(subject, body, looked.mix)
+    scored = score_candidates(subject, body, org_id, source, exclude_id, looked)
+    category, category_confidence = classify(subject, body, looked.mix, settled_neighbours(scored))
     severity, severity_confidence = assess_severity(f"{text}\n{properties}", category)
     reviewed = draft.model_copy(update={"body": body, "subject": subject})
     quality, questions = assess_quality(reviewed, text, draft.category or category, secrets)
@@ -597,5 +611,5 @@ def review(draft: ReviewDraft, org_id: str, source: CandidateSource, exclude_id:
         severity_confidence=severity_confidence,
         quality=quality,
         questions=questions,
-        duplicates=find_duplicates(subject, body, org_id, source, exclude_id, looked),
+        duplicates=proposals(subject, body, scored),
     )

@@ -382,6 +382,7 @@ class Candidate:
     signature: str
     text: str  # the stored snippet, for evidence
     match: float = 0.0  # the org's own evidence: the rarity-weighted share of the draft's keys it is posted under
+    settled: str | None = None  # the category it is resolved or closed under (helpdesk.store.categories)
 
 
 class Candidates(list[Candidate]):
@@ -482,14 +483,14 @@ class InMemoryCandidateSource:
                 posted.append(ticket_id)
 
     def set_status(self, org_id: str, ticket_id: str, status: str) -> None:
-        current = self._tickets[(org_id, ticket_id)]
-        self._tickets[(org_id, ticket_id)] = Candidate(
-            current.ticket_id, current.subject, status, current.signature, current.text
-        )
+        self._tickets[(org_id, ticket_id)] = replace(self._tickets[(org_id, ticket_id)], status=status)
 
-    def settle(self, org_id: str, category: str) -> None:
-        """A ticket of the org resolved (or closed) under `category`, as support's change records it."""
+    def settle(self, org_id: str, category: str, ticket_id: str | None = None) -> None:
+        """A ticket of the org resolved (or closed) under `category`, as support's change records it: the
+        org's mix counts it, and the ticket, when indexed, carries its category."""
         self._settled.setdefault(org_id, Counter())[category] += 1
+        if ticket_id is not None and (org_id, ticket_id) in self._tickets:
+            self._tickets[(org_id, ticket_id)] = replace(self._tickets[(org_id, ticket_id)], settled=category)
 
     def candidates(self, org_id: str, keys: list[str], limit: int) -> Candidates:
         postings = {key: self._postings[(org_id, key)] for key in keys if (org_id, key) in self._postings}

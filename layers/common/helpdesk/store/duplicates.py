@@ -9,11 +9,12 @@
                                         cap (the key's document frequency in the org)
   DUPIDX#<org>#~count / POSTINGS       `n`: how many tickets the org's index holds
   TICKET#<id> / TICKET                  also carries the ticket's `dup_signature` and `dup_snippet`
+                                        (and, from helpdesk.store.tickets, its `settled_category`)
 
 A review reads the draft's keys, the org's count and its category mix (helpdesk.store.categories;
 one BatchGetItem, whatever the org's size),
-ranks the ids they hold, and reads the best candidates' signatures (one more BatchGetItem): never
-the org's tickets. A key shared by MAX_POSTINGS tickets no longer discriminates; later tickets only
+ranks the ids they hold, and reads the best candidates' signatures and settled categories (one more
+BatchGetItem): never the rest of the org's tickets. A key shared by MAX_POSTINGS tickets no longer discriminates; later tickets only
 count in its `n`. The cap also bounds what a posting costs: a set of 200 ULIDs is ~5.4 KB, so adding
 to it is at most 6 WCU, and the reviewer's read of 32 keys stays within one BatchGetItem page. A
 full key never changes again but for its `n`, so its set is written once more as one string: in a
@@ -150,11 +151,12 @@ def postings(org_id: str, keys: list[str]) -> Postings:
 
 
 def signatures(org_id: str, ticket_ids: list[str]) -> dict[str, dict[str, Any]]:
-    """What duplicate scoring needs of each indexed ticket of the org: id, subject, status,
-    `dup_signature`, `dup_snippet` (one BatchGetItem for up to 100 tickets)."""
+    """What a review needs of each indexed ticket of the org: id, subject, status, `dup_signature`,
+    `dup_snippet` and `settled_category` (the category it counts as in the org's mix, when resolved
+    or closed) (one BatchGetItem for up to 100 tickets)."""
     items = batch_get_all(
         [ticket_key(ticket_id) for ticket_id in ticket_ids],
-        projection="id, org_id, subject, #status, dup_signature, dup_snippet",
+        projection="id, org_id, subject, #status, dup_signature, dup_snippet, settled_category",
         names={"#status": "status"},
     )
     found = (from_item(item) for item in items)
