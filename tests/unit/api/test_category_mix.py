@@ -10,8 +10,9 @@ from typing import Any
 import pytest
 from botocore.exceptions import ClientError
 
-from helpdesk.store import categories
+from helpdesk.store import categories, duplicates
 from helpdesk.store.categories import mix_key, mix_of
+from helpdesk.store.reviews import set_duplicate_fields
 from tests.support import ACME_USER, GLOBEX_USER, SUPPORT
 from tests.unit.api.helpers import aws_client, close, conversation, mark_reviewed, new_ticket, patch, reply
 
@@ -57,6 +58,32 @@ def test_a_ticket_counts_while_it_is_settled_under_its_category_now(aws) -> None
     assert close(bug).status == 200
     # Then each ticket still counts once, under its category now
     assert mix("acme") == {"feature_request": 1, "bug": 1}
+
+
+def test_a_review_reads_each_candidates_category_as_it_counts_now(aws) -> None:
+    # Given an open ticket of acme, indexed for duplicates as the reviewer does
+    ticket = open_ticket("technical")
+    set_duplicate_fields(ticket, {"dup_signature": "2|signature", "dup_snippet": "snippet"})
+
+    def seen() -> str | None:
+        """Its settled category as a review reads it, with its signature (helpdesk.store.duplicates)."""
+        return duplicates.signatures("acme", [ticket])[ticket].get("settled_category")
+
+    assert seen() is None
+    # When support resolves it, the customer's reply reopens it, and support resolves it as a bug
+    resolve(ticket)
+    assert seen() == "technical"
+    assert reply(ticket, "Still there after the upgrade.").status == 201
+    assert seen() is None
+    resolve(ticket, category="bug")
+    assert seen() == "bug"
+    # When support recategorises it while resolved, and the customer closes it
+    assert patch(ticket, {"category": "feature_request"}, SUPPORT).status == 200
+    assert close(ticket).status == 200
+    # Then the review reads what it counts as in the mix now, and another org's review never reads it
+    assert seen() == "feature_request"
+    assert mix("acme") == {"feature_request": 1}
+    assert duplicates.signatures("globex", [ticket]) == {}
 
 
 def test_a_ticket_closed_without_a_resolution_counts_too_and_only_in_its_org(aws) -> None:

@@ -1,5 +1,7 @@
 """The built-in review engine: what a support engineer sees for a draft."""
 
+import math
+
 import pytest
 
 from helpdesk.domain.models import Category, Severity
@@ -180,6 +182,30 @@ def test_the_orgs_settled_ticket_most_like_a_report_says_what_it_is() -> None:
     assert {r.suggested_category for r in (unsettled, as_question, as_bug)} == {Category.TECHNICAL}
     assert as_question.category_confidence > unsettled.category_confidence + 0.05
     assert as_bug.category_confidence < unsettled.category_confidence - 0.1
+
+
+def test_the_neighbours_weigh_by_how_alike_they_are_the_ten_most_alike_only() -> None:
+    # Given an org of 30 settled bugs and 10 questions, and a draft's settled neighbours, most alike first
+    classes = ("technical", "bug", "feature_request")
+    mix = {"bug": 30, "technical": 10}
+    shares = [(10 + 20 / 3) / 60, (30 + 20 / 3) / 60, (20 / 3) / 60]  # the mix smoothed by 20 towards even
+    neighbours = [(0.9, "feature_request"), (0.5, "technical"), (0.3, "technical")] + [(0.1, "bug")] * 12
+    # Then each category gets the cosines of its neighbours among the first ten (7 of the 12 bugs)
+    votes = {"technical": 0.8, "bug": 0.7, "feature_request": 0.9}
+    total = sum(votes.values())
+    expected = [
+        classify.ORG_PRIOR_WEIGHT * math.log(share)
+        + classify.NEIGHBOUR_WEIGHT
+        * math.log((votes[name] + classify.NEIGHBOUR_STRENGTH * share) / (total + classify.NEIGHBOUR_STRENGTH))
+        for name, share in zip(classes, shares, strict=True)
+    ]
+    assert classify.org_prior(mix, classes, neighbours) == pytest.approx(expected)
+    # And with none settled alike the mix counts twice; a category the model does not know adds nothing
+    twice = [(classify.ORG_PRIOR_WEIGHT + classify.NEIGHBOUR_WEIGHT) * math.log(share) for share in shares]
+    assert classify.org_prior(mix, classes) == pytest.approx(twice)
+    assert classify.org_prior(mix, classes, [(0.9, "no-such-category")]) == pytest.approx(twice)
+    # And a new org without neighbours gets the same for every class (the softmax is unchanged)
+    assert len(set(classify.org_prior({}, classes))) == 1
 
 
 def test_a_filed_tickets_review_does_not_read_its_own_settled_category() -> None:

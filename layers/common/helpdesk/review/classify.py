@@ -151,8 +151,9 @@ def org_prior(
     mix: Mapping[str, int], classes: Sequence[str], neighbours: Sequence[tuple[float, str]] = ()
 ) -> list[float]:
     """What the org adds to each class's logit: its category mix, and the categories of its settled
-    tickets most like the draft ((how alike, category), most alike first). Nothing for an org with
-    neither."""
+    tickets most like the draft ((how alike, category), most alike first). With no settled ticket
+    alike, the second term is the mix's again (the mix then weighs ORG_PRIOR_WEIGHT + NEIGHBOUR_WEIGHT,
+    as measured); for an org with neither, the same amount for every class, which changes nothing."""
     settled = sum(mix.get(name, 0) for name in classes)
     if settled:
         scale = min(1.0, ORG_PRIOR_TICKETS / settled)

@@ -487,7 +487,9 @@ class InMemoryCandidateSource:
 
     def settle(self, org_id: str, category: str, ticket_id: str | None = None) -> None:
         """A ticket of the org resolved (or closed) under `category`, as support's change records it: the
-        org's mix counts it, and the ticket, when indexed, carries its category."""
+        org's mix counts it, and the ticket, when indexed, carries its category. The evaluation settles a
+        ticket once, after indexing it, and never reopens it: unlike the table (helpdesk.store.tickets),
+        a second settle counts twice and nothing is ever taken back."""
         self._settled.setdefault(org_id, Counter())[category] += 1
         if ticket_id is not None and (org_id, ticket_id) in self._tickets:
             self._tickets[(org_id, ticket_id)] = replace(self._tickets[(org_id, ticket_id)], settled=category)
