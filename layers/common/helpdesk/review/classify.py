@@ -18,7 +18,7 @@ added to the logits: ORG_PRIOR_WEIGHT × the log of the mix (as at most ORG_PRIO
 smoothed towards even by ORG_PRIOR_STRENGTH tickets. A new org's prior is even and changes nothing;
 it only moves a report that reads both ways towards what the org's tickets usually are (a project
 that files questions). The org's settled tickets most like the draft say more: the categories of the
-NEIGHBOURS most alike among the candidates the duplicate index returned (by the cosine of their
+NEIGHBOURS most alike among the candidates the review scored for duplicates (by the cosine of their
 snippets' words), each weighed by that cosine and smoothed towards the org's mix by NEIGHBOUR_STRENGTH,
 add NEIGHBOUR_WEIGHT × the log of their share (so with no settled ticket alike, the mix once more).
 """

@@ -1,9 +1,10 @@
 """The built-in review engine: no network, deterministic, a few milliseconds per ticket.
 
 `review(draft, org_id, source)` reads the draft, suggests a category (given the org's own category
-mix and the categories of its settled tickets most like the draft) and a severity (with a confidence), writes a one-line summary, checks the ticket's quality and
-asks for what is missing, and finds likely duplicates among the org's tickets through the index in
-`similarity`: one read of the source serves both. Everything it quotes is redacted first.
+mix and the categories of its settled tickets most like the draft) and a severity (with a
+confidence), writes a one-line summary, checks the ticket's quality and asks for what is missing,
+and finds likely duplicates among the org's tickets through the index in `similarity`: one read of
+the source, and one scoring of its candidates, serve both. Everything it quotes is redacted first.
 """
 
 import math

@@ -14,8 +14,8 @@
 A review reads the draft's keys, the org's count and its category mix (helpdesk.store.categories;
 one BatchGetItem, whatever the org's size),
 ranks the ids they hold, and reads the best candidates' signatures and settled categories (one more
-BatchGetItem): never the rest of the org's tickets. A key shared by MAX_POSTINGS tickets no longer discriminates; later tickets only
-count in its `n`. The cap also bounds what a posting costs: a set of 200 ULIDs is ~5.4 KB, so adding
+BatchGetItem): never the rest of the org's tickets. A key shared by MAX_POSTINGS tickets no longer
+discriminates; later tickets only count in its `n`. The cap also bounds what a posting costs: a set of 200 ULIDs is ~5.4 KB, so adding
 to it is at most 6 WCU, and the reviewer's read of 32 keys stays within one BatchGetItem page. A
 full key never changes again but for its `n`, so its set is written once more as one string: in a
 large org most of a draft's keys are full, and a value of one string is parsed (by DynamoDB, botocore
