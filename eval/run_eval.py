@@ -15,6 +15,7 @@ of the same project), and the majority class. See eval/real/README.md for the da
 from __future__ import annotations
 
 import argparse
+import math
 import os
 import sys
 import time
@@ -109,6 +110,16 @@ def false_alarms(results: dict[str, ReviewResult], issues: list[Issue], hard: bo
     with_original = harness.answerable(issues)
     others = [issue.id for issue in issues if issue.id not in with_original and hard in (None, issue.hard_negative)]
     return sum(1 for ticket_id in others if results[ticket_id].duplicates), len(others)
+
+
+def wilson(successes: int, n: int, z: float = 1.96) -> tuple[float, float] | None:
+    """The 95 % Wilson score interval of a proportion (what a split of this size can tell apart)."""
+    if not n:
+        return None
+    p = successes / n
+    centre = (p + z * z / (2 * n)) / (1 + z * z / n)
+    half = z * math.sqrt(p * (1 - p) / n + z * z / (4 * n * n)) / (1 + z * z / n)
+    return max(0.0, centre - half), min(1.0, centre + half)
 
 
 def macro_f1(pairs: list[tuple[str, str]]) -> float | None:
@@ -227,6 +238,19 @@ def evaluate_engine(name: str, issues: list[Issue], results: dict[str, ReviewRes
         for result in results.values()
         if any(redact(text) != text for text in [result.summary, *(p for d in result.duplicates for p in d.evidence)])
     )
+    intervals = []
+    for label, key, n in (
+        ("proposals hit@1", "hit@1", "queries"),
+        ("proposals recall@3", "recall@3", "queries"),
+        ("ranking hit@1", "ranking_hit@1", "queries"),
+        ("ranking recall@3", "ranking_recall@3", "queries"),
+        ("category accuracy", "category_accuracy", "category_n"),
+    ):
+        ratio, count = report.figures.get(key), int(report.figures.get(n) or 0)
+        bounds = wilson(round(ratio * count), count) if ratio is not None else None
+        if bounds:
+            intervals.append(f"{label} {bounds[0]:.3f}–{bounds[1]:.3f}")
+    report.lines.append("  95 % intervals (Wilson): " + ("; ".join(intervals) or "n/a"))
     report.figures["leaks"] = leaks
     report.figures["ms_per_review"] = 1000 * seconds / max(1, len(issues))
     return report

@@ -44,3 +44,14 @@ def test_the_engine_stays_above_the_floors_on_every_split() -> None:
     )
     assert run.returncode == 0, run.stdout + run.stderr
     assert "secrets in output: 0" in run.stdout
+
+
+def test_the_intervals_are_wilsons() -> None:
+    sys.path.insert(0, str(ROOT / "eval"))
+    from run_eval import wilson
+
+    low, high = wilson(70, 100) or (0.0, 0.0)
+    assert (round(low, 3), round(high, 3)) == (0.604, 0.781)
+    none_low, none_high = wilson(0, 10) or (1.0, 0.0)
+    assert none_low == 0.0 and 0.0 < none_high < 0.35
+    assert wilson(1, 0) is None
