@@ -32,10 +32,12 @@ SYNTHETIC = ROOT / "eval" / "tickets.jsonl"
 SPLITS = ("dev", "test", "synthetic")
 SEVERITIES = ("low", "medium", "high", "critical")
 
-# Maintainers' "we cannot act on this yet" labels: the real examples of vague reports.
+# Maintainers' "we cannot act on this yet" labels: the real examples of vague reports. Waiting for a
+# release or for upstream is waiting on something else than the reporter ("waiting for release" is
+# put on a report that was fixed).
 VAGUE_LABEL = re.compile(
-    r"more[-_ /]?info|needs?[-_ /]?info|information|waiting|awaiting|need[-_ ]repro|needs[-_ /]repro"
-    r"|cannot[-_ ]reproduce|can't[-_ ]reproduce|incomplete|unclear",
+    r"more[-_ /]?info|needs?[-_ /]?info|information|a?waiting(?![-_ /]*(?:for[-_ /]*|on[-_ /]*)?(?:release|upstream))"
+    r"|need[-_ ]repro|needs[-_ /]repro|cannot[-_ ]reproduce|can't[-_ ]reproduce|incomplete|unclear",
     re.IGNORECASE,
 )
 # ... and "we reproduced / accepted it" labels: reports complete enough to act on.

@@ -55,3 +55,15 @@ def test_the_intervals_are_wilsons() -> None:
     none_low, none_high = wilson(0, 10) or (1.0, 0.0)
     assert none_low == 0.0 and 0.0 < none_high < 0.35
     assert wilson(1, 0) is None
+
+
+def test_vague_labels_are_the_ones_waiting_on_the_reporter() -> None:
+    sys.path.insert(0, str(ROOT / "eval"))
+    from harness import COMPLETE_LABEL, VAGUE_LABEL
+
+    for label in ("triage/needs-information", "waiting-on-response", "contributor/waiting-for-feedback",
+                  "status/0-more-info-needed", "Waiting for info", "priority/awaiting-more-evidence"):  # fmt: skip
+        assert VAGUE_LABEL.search(label), label
+    for label in ("waiting for release", "awaiting-upstream", "waiting-on-upstream", "kind/bug/confirmed"):
+        assert not VAGUE_LABEL.search(label), label
+    assert COMPLETE_LABEL.match("kind/bug/confirmed") and not COMPLETE_LABEL.match("unconfirmed")
