@@ -130,6 +130,32 @@ def simulate(
     return results
 
 
+def duplicate_groups(issues: list[Issue]) -> dict[str, set[str]]:
+    """Each issue's duplicate group as filed before it: the earlier reports of its org that the
+    maintainers' "closed as a duplicate of" links join it to (its original, the original's other
+    duplicates, theirs). Reports of one group describe one problem, so a proposal of any of them
+    answers the draft; bug-report deduplication is measured by such groups too."""
+    root = {issue.id: issue.id for issue in issues}
+
+    def find(ticket_id: str) -> str:
+        while root[ticket_id] != ticket_id:
+            root[ticket_id] = root[root[ticket_id]]
+            ticket_id = root[ticket_id]
+        return ticket_id
+
+    for issue in issues:
+        if issue.duplicate_of in root:
+            root[find(issue.id)] = find(issue.duplicate_of)
+    out: dict[str, set[str]] = {}
+    for items in by_org(issues).values():
+        earlier: dict[str, set[str]] = defaultdict(set)
+        for issue in items:
+            group = find(issue.id)
+            out[issue.id] = set(earlier[group])
+            earlier[group].add(issue.id)
+    return out
+
+
 def answerable(issues: list[Issue]) -> set[str]:
     """Queries whose original was filed before them (so it can be found)."""
     seen: set[str] = set()

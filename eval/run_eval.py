@@ -104,6 +104,16 @@ def rank_metrics(rankings: dict[str, list[str]], issues: list[Issue]) -> dict[st
     }
 
 
+def group_metrics(rankings: dict[str, list[str]], issues: list[Issue]) -> dict[str, float | None]:
+    """hit@1 and recall@3 over the queries with a report of their duplicate group filed before them
+    (harness.duplicate_groups): any of those counts."""
+    groups = harness.duplicate_groups(issues)
+    queries = [query for query, group in groups.items() if group]
+    hit = sum(1 for query in queries if rankings.get(query, [])[:1] and rankings[query][0] in groups[query])
+    rec = sum(1 for query in queries if set(rankings.get(query, [])[:3]) & groups[query])
+    return {"queries": len(queries), "hit@1": _ratio(hit, len(queries)), "recall@3": _ratio(rec, len(queries))}
+
+
 def false_alarms(results: dict[str, ReviewResult], issues: list[Issue], hard: bool | None = None) -> tuple[int, int]:
     """(non-duplicate queries that got a proposal, non-duplicate queries); `hard`: only the hard
     negatives (True) or only the rest (False)."""
@@ -179,6 +189,17 @@ def evaluate_engine(name: str, issues: list[Issue], results: dict[str, ReviewRes
         f"  false alarms on the hard negatives: {_f(_ratio(hard_alarms, hard))} ({hard_alarms}/{hard});"
         f" on the other queries without a duplicate: {_f(_ratio(rest_alarms, rest))} ({rest_alarms}/{rest})"
     )
+    groups = harness.duplicate_groups(issues)
+    by_group = group_metrics(engine_rankings, issues)
+    loners = [ticket_id for ticket_id, group in groups.items() if not group]
+    group_alarms = sum(1 for ticket_id in loners if results[ticket_id].duplicates)
+    report.figures.update({f"group_{key}": value for key, value in by_group.items()})
+    report.figures.update(
+        {f"group_ranking_{key}": value for key, value in group_metrics(dict(harness.RANKINGS), issues).items()}
+    )
+    report.figures["group_false_alarms"] = _ratio(group_alarms, len(loners))
+    report.figures["group_alarm_counts"] = group_alarms
+    report.figures["group_loners"] = len(loners)
     # duplicate proposals by score: precision of the first proposal
     firsts = []
     for issue in issues:
@@ -277,6 +298,8 @@ def baselines(issues: list[Issue], dev: list[Issue] | None) -> dict[str, dict[st
         "TF-IDF": rank_metrics(lexical.tfidf_rankings(rows), issues),
         "BM25": rank_metrics(lexical.bm25_rankings(rows), issues),
     }
+    out["TF-IDF"].update({f"group_{k}": v for k, v in group_metrics(lexical.tfidf_rankings(rows), issues).items()})
+    out["BM25"].update({f"group_{k}": v for k, v in group_metrics(lexical.bm25_rankings(rows), issues).items()})
     train = dev if dev is not None else issues
     for field_name in ("category", "severity"):
         counts = Counter(getattr(i, field_name) for i in train if getattr(i, field_name))
@@ -349,6 +372,15 @@ def print_split(report: SplitReport, base: dict[str, dict[str, float | None]], e
             print(f"| {field_name}, majority class ({b['label']}, from dev) | {_f(b['accuracy'])} | {_f(b['macro_f1'])} | | |")  # fmt: skip
     print(f"| severity, {engine_name} | {_f(f['severity_accuracy'])} (within one {_f(f['severity_within_one'])}) | | {f['severity_n']} | |")  # fmt: skip
     print()
+    print(
+        f"  by duplicate group (a report of the draft's group filed before it counts: its original, or another"
+        f" report closed as a duplicate of it; {f['group_queries']} queries): proposals hit@1 {_f(f['group_hit@1'])}"
+        f" recall@3 {_f(f['group_recall@3'])}, false alarms {_f(f['group_false_alarms'])}"
+        f" ({f['group_alarm_counts']}/{f['group_loners']}); ranking {_f(f['group_ranking_hit@1'])} /"
+        f" {_f(f['group_ranking_recall@3'])}; TF-IDF {_f(base['TF-IDF'].get('group_hit@1'))} /"
+        f" {_f(base['TF-IDF'].get('group_recall@3'))}; BM25 {_f(base['BM25'].get('group_hit@1'))} /"
+        f" {_f(base['BM25'].get('group_recall@3'))}"
+    )
     for line in report.lines:
         print(line)
     print(f"  {f['ms_per_review']:.1f} ms per review (review + indexing); secrets in output: {f['leaks']}")

@@ -67,3 +67,24 @@ def test_vague_labels_are_the_ones_waiting_on_the_reporter() -> None:
     for label in ("waiting for release", "awaiting-upstream", "waiting-on-upstream", "kind/bug/confirmed"):
         assert not VAGUE_LABEL.search(label), label
     assert COMPLETE_LABEL.match("kind/bug/confirmed") and not COMPLETE_LABEL.match("unconfirmed")
+
+
+def test_a_duplicate_group_is_every_earlier_report_the_maintainers_linked() -> None:
+    sys.path.insert(0, str(ROOT / "eval"))
+    from harness import Issue, duplicate_groups
+    from run_eval import group_metrics
+
+    def issue(ticket_id: str, org: str = "p", duplicate_of: str | None = None) -> Issue:
+        return Issue(ticket_id, org, ticket_id, "body", None, None, duplicate_of, (), "dev")
+
+    # a; b and c closed as duplicates of a; d of c (a chain); e alone; f of a, in another org (not seen)
+    issues = [issue("a"), issue("b", duplicate_of="a"), issue("e"), issue("c", duplicate_of="a"),
+              issue("d", duplicate_of="c"), issue("f", "q", duplicate_of="a")]  # fmt: skip
+    groups = duplicate_groups(issues)
+    assert groups == {"a": set(), "b": {"a"}, "e": set(), "c": {"a", "b"}, "d": {"a", "b", "c"}, "f": set()}
+
+    rankings = {"b": ["e", "a"], "c": ["b", "e"], "d": ["e", "e2", "e3", "c"]}
+    figures = group_metrics(rankings, issues)
+    assert figures["queries"] == 3
+    assert figures["hit@1"] == 1 / 3  # c's first proposal, b, is of its group; b's and d's are not
+    assert figures["recall@3"] == 2 / 3  # d's report of its group comes fourth
