@@ -104,10 +104,9 @@ def rank_metrics(rankings: dict[str, list[str]], issues: list[Issue]) -> dict[st
     }
 
 
-def group_metrics(rankings: dict[str, list[str]], issues: list[Issue]) -> dict[str, float | None]:
+def group_metrics(rankings: dict[str, list[str]], groups: dict[str, set[str]]) -> dict[str, float | None]:
     """hit@1 and recall@3 over the queries with a report of their duplicate group filed before them
-    (harness.duplicate_groups): any of those counts."""
-    groups = harness.duplicate_groups(issues)
+    (`groups`: harness.duplicate_groups): any of those counts."""
     queries = [query for query, group in groups.items() if group]
     hit = sum(1 for query in queries if rankings.get(query, [])[:1] and rankings[query][0] in groups[query])
     rec = sum(1 for query in queries if set(rankings.get(query, [])[:3]) & groups[query])
@@ -190,12 +189,12 @@ def evaluate_engine(name: str, issues: list[Issue], results: dict[str, ReviewRes
         f" on the other queries without a duplicate: {_f(_ratio(rest_alarms, rest))} ({rest_alarms}/{rest})"
     )
     groups = harness.duplicate_groups(issues)
-    by_group = group_metrics(engine_rankings, issues)
+    by_group = group_metrics(engine_rankings, groups)
     loners = [ticket_id for ticket_id, group in groups.items() if not group]
     group_alarms = sum(1 for ticket_id in loners if results[ticket_id].duplicates)
     report.figures.update({f"group_{key}": value for key, value in by_group.items()})
     report.figures.update(
-        {f"group_ranking_{key}": value for key, value in group_metrics(dict(harness.RANKINGS), issues).items()}
+        {f"group_ranking_{key}": value for key, value in group_metrics(dict(harness.RANKINGS), groups).items()}
     )
     report.figures["group_false_alarms"] = _ratio(group_alarms, len(loners))
     report.figures["group_alarm_counts"] = group_alarms
@@ -294,12 +293,13 @@ def baselines(issues: list[Issue], dev: list[Issue] | None) -> dict[str, dict[st
     import baselines as lexical  # eval/real/baselines.py
 
     rows = [{"id": i.id, "project": i.org, "title": i.title, "body": i.body} for i in issues]
-    out = {
-        "TF-IDF": rank_metrics(lexical.tfidf_rankings(rows), issues),
-        "BM25": rank_metrics(lexical.bm25_rankings(rows), issues),
-    }
-    out["TF-IDF"].update({f"group_{k}": v for k, v in group_metrics(lexical.tfidf_rankings(rows), issues).items()})
-    out["BM25"].update({f"group_{k}": v for k, v in group_metrics(lexical.bm25_rankings(rows), issues).items()})
+    out: dict[str, dict[str, float | None]] = {}
+    groups = harness.duplicate_groups(issues)
+    for name, rankings in (("TF-IDF", lexical.tfidf_rankings(rows)), ("BM25", lexical.bm25_rankings(rows))):
+        out[name] = {
+            **rank_metrics(rankings, issues),
+            **{f"group_{k}": v for k, v in group_metrics(rankings, groups).items()},
+        }
     train = dev if dev is not None else issues
     for field_name in ("category", "severity"):
         counts = Counter(getattr(i, field_name) for i in train if getattr(i, field_name))
@@ -307,7 +307,7 @@ def baselines(issues: list[Issue], dev: list[Issue] | None) -> dict[str, dict[st
         if counts and gold:
             majority = counts.most_common(1)[0][0]
             out[f"majority_{field_name}"] = {
-                "label": majority,  # type: ignore[dict-item]
+                "label": majority,
                 "accuracy": sum(g == majority for g in gold) / len(gold),
                 "macro_f1": macro_f1([(g, majority) for g in gold]),
             }
@@ -367,9 +367,9 @@ def print_split(report: SplitReport, base: dict[str, dict[str, float | None]], e
     sure = f"{_f(f['category_sure_accuracy'])} ({f['category_sure_n']})"
     print(f"| category, {engine_name} | {_f(f['category_accuracy'])} | {_f(f['category_macro_f1'])} | {f['category_n']} | {sure} |")  # fmt: skip
     for field_name in ("category", "severity"):
-        b = base.get(f"majority_{field_name}")
-        if b:
-            print(f"| {field_name}, majority class ({b['label']}, from dev) | {_f(b['accuracy'])} | {_f(b['macro_f1'])} | | |")  # fmt: skip
+        majority = base.get(f"majority_{field_name}")
+        if majority:
+            print(f"| {field_name}, majority class ({majority['label']}, from dev) | {_f(majority['accuracy'])} | {_f(majority['macro_f1'])} | | |")  # fmt: skip
     print(f"| severity, {engine_name} | {_f(f['severity_accuracy'])} (within one {_f(f['severity_within_one'])}) | | {f['severity_n']} | |")  # fmt: skip
     print()
     print(
@@ -441,7 +441,7 @@ def main() -> int:
             started = time.perf_counter()
             results = harness.simulate(issues, review)
             report = evaluate_engine(name, issues, results, time.perf_counter() - started)
-            empty = {"hit@1": None, "recall@3": None, "mrr": None}
+            empty: dict[str, float | None] = {"hit@1": None, "recall@3": None, "mrr": None}
             base = (
                 {"TF-IDF": empty, "BM25": empty}
                 if args.no_baselines

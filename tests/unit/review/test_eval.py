@@ -84,7 +84,7 @@ def test_a_duplicate_group_is_every_earlier_report_the_maintainers_linked() -> N
     assert groups == {"a": set(), "b": {"a"}, "e": set(), "c": {"a", "b"}, "d": {"a", "b", "c"}, "f": set()}
 
     rankings = {"b": ["e", "a"], "c": ["b", "e"], "d": ["e", "e2", "e3", "c"]}
-    figures = group_metrics(rankings, issues)
+    figures = group_metrics(rankings, groups)
     assert figures["queries"] == 3
     assert figures["hit@1"] == 1 / 3  # c's first proposal, b, is of its group; b's and d's are not
     assert figures["recall@3"] == 2 / 3  # d's report of its group comes fourth
