@@ -40,7 +40,7 @@ run: install web ## the whole system on this machine (moto + gateway on 127.0.0.
 test: install web chromium ## lint, then every test (web unit, unit, infrastructure, integration, browser), then the template checks
 	$(PY) -m ruff check .
 	$(PY) -m ruff format --check .
-	$(PY) -m mypy layers/common/helpdesk local scripts
+	$(PY) -m mypy layers/common/helpdesk local scripts eval
 	$(MAKE) web-check
 	HELPDESK_WEB_TESTS=required $(PY) -m pytest -n 2 --dist loadfile
 	$(MAKE) validate scan
@@ -68,7 +68,7 @@ chromium: ## Debian's chromium for the browser tests, installed when missing
 lint: install
 	$(PY) -m ruff check .
 	$(PY) -m ruff format --check .
-	$(PY) -m mypy layers/common/helpdesk local scripts
+	$(PY) -m mypy layers/common/helpdesk local scripts eval
 	for handler in functions/*/app.py; do $(PY) -m mypy "$$handler" || exit 1; done
 	$(MAKE) web/node_modules/.package-lock.json && cd web && npm run typecheck && npm run lint
 
