@@ -558,14 +558,6 @@ def settled_neighbours(scored: list[tuple[float, dict[str, float], Candidate]]) 
     return sorted(found, key=lambda item: -item[0])
 
 
-def find_duplicates(
-    subject: str | None, body: str, org_id: str, source: CandidateSource, exclude_id: str | None = None
-) -> list[Duplicate]:
-    """Likely duplicates among the org's tickets: only the tickets posted under the draft's index keys
-    are read."""
-    return proposals(subject, body, score_candidates(subject, body, org_id, source, exclude_id))
-
-
 def proposals(
     subject: str | None, body: str, scored: list[tuple[float, dict[str, float], Candidate]]
 ) -> list[Duplicate]:
@@ -574,6 +566,12 @@ def proposals(
     learned = model.current().duplicates
     if not scored or scored[0][0] < learned.propose:
         return []
+    return shown(subject, body, [(candidate, chance) for chance, _, candidate in scored if chance >= learned.also])
+
+
+def shown(subject: str | None, body: str, proposed: list[tuple[Candidate, float]]) -> list[Duplicate]:
+    """Proposed candidates (with their scores) as the review shows them: redacted subject, status and
+    the phrases the draft shares with them (at most MAX_DUPLICATES)."""
     text = document(subject, body)
     return [
         Duplicate(
@@ -583,8 +581,7 @@ def proposals(
             score=round(chance, 2),
             evidence=evidence(text, candidate.text),
         )
-        for chance, _, candidate in scored[:MAX_DUPLICATES]
-        if chance >= learned.also
+        for candidate, chance in proposed[:MAX_DUPLICATES]
     ]
 
 
