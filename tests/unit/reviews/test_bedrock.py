@@ -4,6 +4,7 @@ sent or returned, and the built-in engine whenever Bedrock fails."""
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import os
 import subprocess
@@ -18,7 +19,7 @@ from botocore.stub import ANY, Stubber
 from helpdesk.adapters import bedrock as bedrock_runtime
 from helpdesk.domain.reviews import ReviewDraft
 from helpdesk.review import bedrock, engine, worker
-from helpdesk.review.similarity import InMemoryCandidateSource
+from helpdesk.review.similarity import Candidate, InMemoryCandidateSource
 from helpdesk.settings import settings
 from tests.support import ROOT
 from tests.unit.reviews.test_reviewer import OOM, conversation, file, run_reviewer
@@ -177,6 +178,70 @@ def test_the_model_judges_the_candidates_the_index_found(stub, sent, index) -> N
     assert "01J" not in user
     # and only the one it is sure of is proposed, with its confidence as the score
     assert [(d.ticket_id, d.score) for d in result.duplicates] == [("01JACMEOOM0000000000000000", 0.88)]
+
+
+class Wrapped:
+    """acme's index as the engine reads it, counting the reads; `secret` is added to every snippet (as a
+    snippet stored before redaction existed would carry it)."""
+
+    def __init__(self, source: InMemoryCandidateSource, secret: str = "") -> None:
+        self.source, self.secret, self.reads = source, secret, 0
+
+    def candidates(self, org_id: str, keys: list[str], limit: int) -> list[Candidate]:
+        self.reads += 1
+        found = self.source.candidates(org_id, keys, limit)
+        found[:] = [dataclasses.replace(c, text=f"{c.text} {self.secret}") for c in found]
+        return found
+
+
+def test_the_surest_first_never_the_ticket_itself_and_every_snippet_redacted(stub, sent, index) -> None:
+    index.add("acme", "01JACMEOOMJOB0000000000000", "checkout pods OOMKilled", FIRST)
+    index.add("acme", "01JACMEOOMAPI0000000000000", "api pods OOMKilled", FIRST.replace("checkout", "api"))
+    source = Wrapped(index, secret=f"password={PASSWORD}")
+    # the model is surer of the second candidate than of the first
+    answer = {
+        **ANSWER,
+        "duplicates": [{"candidate": "c1", "confidence": 0.75}, {"candidate": "c2", "confidence": 0.95}],
+    }
+    stub.add_response("converse", converse_response(answer), EXPECTED)
+    draft = ReviewDraft(subject=SUBJECT, body=AGAIN)
+    # (the draft is the OOM ticket itself, reviewed again once filed: it is not its own candidate)
+    draft_id = "01JACMEOOM0000000000000000"
+    result = bedrock.review(draft, "acme", source, exclude_id=draft_id)
+    user = sent[0]["messages"][0]["content"][0]["text"]
+    candidates = user.split("</ticket>", 1)[1]
+    every = [c.ticket_id for _, _, c in engine.score_candidates(SUBJECT, AGAIN, "acme", index)]
+    others = [c.ticket_id for _, _, c in engine.score_candidates(SUBJECT, AGAIN, "acme", index, draft_id)]
+    assert draft_id in every and len(every) == 3 and candidates.count("<candidate id=") == len(others) == 2
+    assert PASSWORD not in user and candidates.count("[REDACTED:secret]") == 2
+    assert [(d.ticket_id, d.score) for d in result.duplicates][:1] == [(others[1], 0.95)]
+    assert [d.score for d in result.duplicates] == [0.95, 0.75]
+    assert source.reads == 1
+
+
+def test_without_a_model_id_the_index_is_read_once(stub, index, monkeypatch) -> None:
+    monkeypatch.setenv("BEDROCK_MODEL_ID", "")
+    settings.cache_clear()
+    source = Wrapped(index)
+    bedrock.review(ReviewDraft(subject=SUBJECT, body=AGAIN), "acme", source)
+    assert source.reads == 1  # by the built-in engine that answers
+
+
+@pytest.mark.parametrize(
+    ("named", "expected"),
+    [
+        ([{"candidate": " C1 ", "confidence": 0.9}], [0.9]),  # any case and spacing
+        ([{"candidate": "c1", "confidence": 1.2}], [1.0]),  # held to 0..1
+        ([{"candidate": "the first", "confidence": 0.9}, "c1", {"candidate": "c1"}], []),  # unusable: dropped
+        ([{"candidate": f"c{n}", "confidence": 0.5} for n in range(2, 9)] + [{"candidate": "c1", "confidence": 0.8}],
+         [0.8]),  # more than JUDGED: the surest kept
+    ],
+)  # fmt: skip
+def test_a_sloppy_list_of_duplicates_keeps_the_review(stub, index, named, expected) -> None:
+    stub.add_response("converse", converse_response({**ANSWER, "duplicates": named}), EXPECTED)
+    result = review(index)
+    assert result.engine == f"bedrock:{MODEL}"
+    assert [d.score for d in result.duplicates] == expected
 
 
 def test_no_candidate_no_duplicate(stub, sent) -> None:

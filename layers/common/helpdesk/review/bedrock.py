@@ -63,8 +63,11 @@ class AssessedIssue(BaseModel):
     message: str = Field(min_length=1, max_length=300, description="One sentence for the customer.")
 
 
+_ALIAS = re.compile(r"c[0-9]{1,2}")
+
+
 class AssessedDuplicate(BaseModel):
-    candidate: str = Field(pattern=r"^c[0-9]{1,2}$", description="A candidate's id: c1, c2, …")
+    candidate: str = Field(pattern=rf"^{_ALIAS.pattern}$", description="A candidate's id: c1, c2, …")
     confidence: float = Field(ge=0, le=1, description="How sure you are that it reports the same problem, 0..1.")
 
 
@@ -111,8 +114,23 @@ class Assessment(BaseModel):
 
     @field_validator("duplicates", mode="before")
     @classmethod
-    def _first_duplicates(cls, value: Any) -> Any:
-        return value[:JUDGED] if isinstance(value, list) else value
+    def _usable_duplicates(cls, value: Any) -> Any:
+        """Lenient where the rest of the review is not lost: an entry without an alias (c1, c2, … in any
+        case and spacing) or a number for its confidence is dropped, a confidence is held to 0..1, and
+        the surest JUDGED are kept."""
+        if not isinstance(value, list):
+            return value
+        kept: list[tuple[float, str]] = []
+        for item in value:
+            alias, confidence = (
+                (item.get("candidate"), item.get("confidence")) if isinstance(item, dict) else (None, None)
+            )
+            if not isinstance(alias, str) or not _ALIAS.fullmatch(alias := alias.strip().lower()):
+                continue
+            if isinstance(confidence, int | float) and not isinstance(confidence, bool):
+                kept.append((min(1.0, max(0.0, float(confidence))), alias))
+        surest = sorted(kept, key=lambda item: -item[0])[:JUDGED]
+        return [{"candidate": alias, "confidence": confidence} for confidence, alias in surest]
 
     @field_validator("questions", mode="before")
     @classmethod
@@ -204,9 +222,12 @@ _FENCE = re.compile(
 )
 
 
+_INVISIBLE = re.compile(r"[\u200b-\u200d\u2060\ufeff]")  # zero-width characters that could hide a fence
+
+
 def _fenced(text: str) -> str:
     """Untrusted text that cannot close (or open) one of the prompt's fences."""
-    return _FENCE.sub(r"‹\1\2", text)
+    return _FENCE.sub(r"‹\1\2", _INVISIBLE.sub("", text))
 
 
 def prompt(draft: ReviewDraft, candidates: Sequence[Candidate] = ()) -> str:
@@ -301,11 +322,10 @@ def _duplicates(
     ignored)."""
     by_alias = aliased(candidates)
     sure: dict[str, float] = {}
-    for found in assessed:
+    for found in assessed:  # surest first (Assessment keeps them so)
         if found.candidate in by_alias and found.confidence >= SAME_PROBLEM:
-            sure[found.candidate] = max(found.confidence, sure.get(found.candidate, 0.0))
-    ranked = sorted(sure.items(), key=lambda item: -item[1])
-    return engine.shown(subject, body, [(by_alias[alias], confidence) for alias, confidence in ranked])
+            sure.setdefault(found.candidate, found.confidence)
+    return engine.shown(subject, body, [(by_alias[alias], confidence) for alias, confidence in sure.items()])
 
 
 def _reason(exc: Exception) -> str:
