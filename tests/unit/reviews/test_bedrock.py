@@ -219,12 +219,17 @@ def test_the_surest_first_never_the_ticket_itself_and_every_snippet_redacted(stu
     assert source.reads == 1
 
 
-def test_without_a_model_id_the_index_is_read_once(stub, index, monkeypatch) -> None:
-    monkeypatch.setenv("BEDROCK_MODEL_ID", "")
-    settings.cache_clear()
+@pytest.mark.parametrize("failure", ["no model id", "throttled"])
+def test_a_fallback_reads_the_index_once(stub, index, monkeypatch, failure) -> None:
+    if failure == "no model id":
+        monkeypatch.setenv("BEDROCK_MODEL_ID", "")
+        settings.cache_clear()
+    else:
+        stub.add_client_error("converse", service_error_code="ThrottlingException", http_status_code=429)
     source = Wrapped(index)
-    bedrock.review(ReviewDraft(subject=SUBJECT, body=AGAIN), "acme", source)
-    assert source.reads == 1  # by the built-in engine that answers
+    result = bedrock.review(ReviewDraft(subject=SUBJECT, body=AGAIN), "acme", source)
+    assert result.engine == engine.ENGINE
+    assert source.reads == 1  # by Bedrock's engine, or (without a model) by the built-in engine that answers
 
 
 @pytest.mark.parametrize(

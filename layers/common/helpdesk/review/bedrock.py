@@ -339,10 +339,15 @@ def _reason(exc: Exception) -> str:
 
 
 def _fallback(
-    draft: ReviewDraft, org_id: str, source: CandidateSource, exclude_id: str | None, reason: str
+    draft: ReviewDraft,
+    org_id: str,
+    source: CandidateSource,
+    exclude_id: str | None,
+    reason: str,
+    looked: engine.Lookup | None,
 ) -> ReviewResult:
     metrics.add_metric(name="BedrockReviewFallbacks", unit=MetricUnit.Count, value=1)
-    result = engine.review(draft, org_id, source, exclude_id)
+    result = engine.review(draft, org_id, source, exclude_id, looked)  # the index is not read again
     return Reviewed.model_validate({**result.model_dump(), "fallback_reason": reason})
 
 
@@ -353,8 +358,9 @@ def review(draft: ReviewDraft, org_id: str, source: CandidateSource, exclude_id:
     subject = redact(draft.subject) if draft.subject else None
     properties = {key: redact(value) for key, value in draft.properties.items()}
     redacted = draft.model_copy(update={"body": body, "subject": subject, "properties": properties})
-    scored = engine.score_candidates(subject, body, org_id, source, exclude_id)[:JUDGED] if model_id else []
-    candidates = [candidate for _, _, candidate in scored]
+    looked = engine.look_up(subject, body, org_id, source) if model_id else None
+    scored = engine.score_candidates(subject, body, org_id, source, exclude_id, looked) if looked else []
+    candidates = [candidate for _, _, candidate in scored[:JUDGED]]
     try:
         if not model_id:
             raise NoAnswer("no_model_id")
@@ -363,10 +369,10 @@ def review(draft: ReviewDraft, org_id: str, source: CandidateSource, exclude_id:
         logger.warning(
             "Bedrock review failed; the built-in engine reviews", extra={"model_id": model_id, "reason": _reason(exc)}
         )
-        return _fallback(draft, org_id, source, exclude_id, _reason(exc))
+        return _fallback(draft, org_id, source, exclude_id, _reason(exc), looked)
     except Exception as exc:  # a bug here must not leave the ticket pending: log it loudly, review anyway
         logger.exception("Bedrock review broke; the built-in engine reviews", extra={"model_id": model_id})
-        return _fallback(draft, org_id, source, exclude_id, f"error:{type(exc).__name__}")
+        return _fallback(draft, org_id, source, exclude_id, f"error:{type(exc).__name__}", looked)
     metrics.add_metric(name="BedrockReviews", unit=MetricUnit.Count, value=1)
     return Reviewed(
         engine=f"bedrock:{model_id}",

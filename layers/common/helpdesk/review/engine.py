@@ -588,13 +588,20 @@ def shown(subject: str | None, body: str, proposed: list[tuple[Candidate, float]
 # ----------------------------------------------------------------------------------------- review
 
 
-def review(draft: ReviewDraft, org_id: str, source: CandidateSource, exclude_id: str | None = None) -> ReviewResult:
-    """Review a draft (or a filed ticket: pass its id as `exclude_id` so it is not its own duplicate)."""
+def review(
+    draft: ReviewDraft,
+    org_id: str,
+    source: CandidateSource,
+    exclude_id: str | None = None,
+    looked: Lookup | None = None,
+) -> ReviewResult:
+    """Review a draft (or a filed ticket: pass its id as `exclude_id` so it is not its own duplicate;
+    `looked`: the draft's index read, when the caller made it already)."""
     body, secrets = redact_report(draft.body)
     subject = redact_report(draft.subject)[0] if draft.subject else None
     text = document(subject, body)
     properties = " ".join(f"{key}: {value}" for key, value in sorted(draft.properties.items()))
-    looked = look_up(subject, body, org_id, source)
+    looked = looked or look_up(subject, body, org_id, source)
     scored = score_candidates(subject, body, org_id, source, exclude_id, looked)
     category, category_confidence = classify(subject, body, looked.mix, settled_neighbours(scored))
     severity, severity_confidence = assess_severity(f"{text}\n{properties}", category)
