@@ -14,6 +14,7 @@ from collections.abc import Iterator
 from typing import Any
 
 import pytest
+from botocore.awsrequest import AWSResponse
 from botocore.exceptions import ReadTimeoutError
 from botocore.stub import ANY, Stubber
 
@@ -433,3 +434,79 @@ def test_the_builtin_engine_is_the_default_and_never_imports_bedrock() -> None:
     env.pop("REVIEW_ENGINE", None)
     done = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True, timeout=60)
     assert done.returncode == 0, done.stderr
+
+
+# ------------------------------------------------------------------------------------ under make eval
+
+
+def eval_modules() -> tuple[Any, Any]:
+    if str(ROOT / "eval") not in sys.path:
+        sys.path.insert(0, str(ROOT / "eval"))
+    import harness
+    import run_eval
+
+    return harness, run_eval
+
+
+@pytest.fixture
+def fake_bedrock(bedrock_selected: None) -> Iterator[dict[str, Any]]:
+    """A Converse that answers from the prompt: the first candidate (c1) named at 0.9, if there is one.
+    `errors` maps a call's number (from 1) to the error code it gets instead, `answers` to another answer."""
+    calls: dict[str, Any] = {"n": 0, "errors": {}, "answers": {}}
+
+    def answer(params: dict[str, Any], **_: Any) -> tuple[AWSResponse, dict[str, Any]]:
+        calls["n"] += 1
+        if code := calls["errors"].get(calls["n"]):
+            return AWSResponse(None, 400, {}, None), {"Error": {"Code": code, "Message": code}}
+        text = json.loads(params["body"])["messages"][0]["content"][0]["text"]
+        named = [{"candidate": "c1", "confidence": 0.9}] if '<candidate id="c1">' in text else []
+        found = calls["answers"].get(calls["n"], {**ANSWER, "questions": [], "duplicates": named})
+        return AWSResponse(None, 200, {}, None), converse_response(found)
+
+    events = bedrock_runtime.client.meta.events
+    events.register("before-call.bedrock-runtime.Converse", answer)
+    yield calls
+    events.unregister("before-call.bedrock-runtime.Converse", answer)
+
+
+def test_make_eval_measures_the_bedrock_engine_when_credentials_exist(fake_bedrock) -> None:
+    harness, run_eval = eval_modules()
+    review, why = run_eval.bedrock_engine()
+    assert review is not None and why == f"model {MODEL}"
+    review.sleep = lambda seconds: None
+    issues = harness.load(("synthetic",))["synthetic"][:60]
+    fake_bedrock["errors"] = {3: "ThrottlingException", 4: "ServiceUnavailableException"}  # tried again
+    fake_bedrock["answers"] = {10: {**ANSWER, "suggested_category": "kubernetes"}}  # the product's fallback, counted
+    # When the harness runs the Bedrock engine over the set
+    results = harness.simulate(issues, review)
+    # Then every review is Bedrock's but the one whose answer did not validate, and the throttled call was tried again
+    assert fake_bedrock["n"] == len(issues) + 2
+    assert [r.engine for r in results.values()].count(f"bedrock:{MODEL}") == len(issues) - 1
+    assert review.report().endswith("invalid_output ×1; calls tried again: 2")
+    # And the duplicates it proposes are the ones the model named: the index's best candidate (c1) each time
+    for issue in issues:
+        named = results[issue.id].duplicates
+        if results[issue.id].engine == f"bedrock:{MODEL}":
+            assert [d.ticket_id for d in named] == harness.RANKINGS[issue.id][:1]
+    assert sum(bool(harness.RANKINGS[issue.id]) for issue in issues) > len(issues) / 2
+    # And the figures are computed on them: the proposals are the ranking's first
+    report = run_eval.evaluate_engine("synthetic", issues, results, 1.0)
+    assert report.figures["queries"] and report.figures["hit@1"] == pytest.approx(report.figures["ranking_hit@1"])
+
+
+def test_make_eval_counts_what_fell_back_and_stops_when_bedrock_refuses(fake_bedrock) -> None:
+    harness, run_eval = eval_modules()
+    review = run_eval.BedrockUnderEval(sleep=lambda seconds: None)
+    issues = harness.load(("synthetic",))["synthetic"][:5]
+    throttled = dict.fromkeys(range(2, 2 + review.RETRIES + 1), "ThrottlingException")  # never answers in time
+    fake_bedrock["errors"] = throttled
+    fake_bedrock["answers"] = {1: {**ANSWER, "severity_confidence": 1.7}}
+    harness.simulate(issues, review)
+    assert review.report() == (
+        "  reviews the built-in engine answered after Bedrock failed: invalid_output ×1, ThrottlingException ×1;"
+        f" calls tried again: {review.RETRIES}"
+    )
+    assert "none; calls tried again: 0" in review.report()  # counted per split
+    fake_bedrock["errors"] = {fake_bedrock["n"] + 1: "AccessDeniedException"}
+    with pytest.raises(RuntimeError, match="AccessDeniedException"):
+        harness.simulate(issues, review)
