@@ -240,8 +240,8 @@ def test_a_fallback_reads_the_index_once(stub, index, monkeypatch, failure) -> N
         ([{"candidate": " C1 ", "confidence": 0.9}], [0.9]),  # any case and spacing
         ([{"candidate": "c1", "confidence": 1.2}], [1.0]),  # held to 0..1
         ([{"candidate": "the first", "confidence": 0.9}, "c1", {"candidate": "c1"}], []),  # unusable: dropped
-        ([{"candidate": f"c{n}", "confidence": 0.5} for n in range(2, 9)] + [{"candidate": "c1", "confidence": 0.8}],
-         [0.8]),  # more than JUDGED: the surest kept
+        ([{"candidate": f"c{n}", "confidence": 0.5} for n in range(2, bedrock.JUDGED + 2)]
+         + [{"candidate": "c1", "confidence": 0.8}], [0.8]),  # more than JUDGED: the surest kept
     ],
 )  # fmt: skip
 def test_a_sloppy_list_of_duplicates_keeps_the_review(stub, index, named, expected) -> None:
