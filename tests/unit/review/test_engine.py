@@ -275,6 +275,29 @@ def test_a_vague_cluster_problem_gets_every_issue_and_question() -> None:
     assert len(result.questions) <= 4
 
 
+@pytest.mark.parametrize(
+    ("subject", "body"),
+    [
+        (None, "help"),
+        ("help", "it doesnt work"),
+        (None, "pls fix asap!!!"),
+        (None, "nothing works anymore, please help asap"),
+        ("Urgent", "Something is wrong, can you check?"),
+    ],
+)
+def test_a_one_line_report_that_names_nothing_is_vague(subject: str | None, body: str) -> None:
+    # A report with no problem word gets no problem checks (error output, timeframe): it is vague all the same
+    result = run(body, subject=subject)
+    assert {"too_short", "vague"} <= codes(result)
+    assert result.quality.score < 40
+
+
+def test_a_short_report_that_names_what_it_is_about_is_not_vague() -> None:
+    result = run("How do I add a node pool to cluster web-prod?")
+    assert codes(result) == {"too_short"}
+    assert result.quality.score >= 40
+
+
 def test_a_complete_report_has_no_issues() -> None:
     result = run(OOM, subject="payments-api OOMKilled")
     assert result.quality.issues == []

@@ -44,7 +44,9 @@ from helpdesk.settings import settings
 TOOL = "record_review"
 MAX_TOKENS = 1024
 MAX_PROMPT_CHARS = 12_000  # of the body: pasted logs beyond this cost tokens and add nothing
-QUALITY_CODES = ("too_short", "no_error_output", "no_cluster", "no_timeframe", "no_steps", "no_invoice_ref")
+QUALITY_CODES = (
+    "too_short", "vague", "no_error_output", "no_cluster", "no_timeframe", "no_version", "no_steps", "no_invoice_ref",
+)  # fmt: skip
 SECRET_ISSUE = "contains_secret"
 # The index's best candidates the model reads: the fewest at which the built-in ranking's recall stops
 # growing on dev (5 folds by project: the original among the first 3 for 0.871 of 85 queries, 5: 0.965,

@@ -38,6 +38,7 @@ from helpdesk.review.similarity import (
     evidence,
     keys_of,
     title_of,
+    words,
 )
 from helpdesk.review.text import URL, concept_spans, terms
 
@@ -402,6 +403,19 @@ _WISH = re.compile(
     re.IGNORECASE,
 )
 _CLUSTER_PROPERTIES = ("cluster_id", "cluster_name", "cluster")
+# Words that ask for help or say that something is wrong without saying what: a short report made of these
+# alone ("help", "it doesnt work", "pls fix asap!!!") names nothing support could look at. A short report
+# that names fewer than VAGUE_TERMS other words is vague ("How do I add a node pool?" is short, not vague).
+_GENERIC_WORDS = frozenset(
+    words(
+        "help please pls plz fix asap urgent urgently issue issues problem problems error errors broken broke wrong "
+        "work works working worked doesnt dont cant wont isnt check look looking something anything thing things stuff "
+        "thanks thank hi hello hey support need needed still again anymore now today yesterday fail fails failed "
+        "failing happen happens happening weird strange bad down stopped stop everything nothing team guys someone "
+        "quickly soon possible immediately critical important sorry"
+    )
+)
+VAGUE_TERMS = 2
 
 
 def _question_for_error_output(text: str) -> str:
@@ -423,7 +437,7 @@ def _checks(
     draft: ReviewDraft, text: str, category: Category, secrets: list[str]
 ) -> Iterator[tuple[str, str, int, str | None]]:
     """(code, message, penalty, question) for each problem found, most important first."""
-    words = len(text.split())
+    word_count = len(text.split())
     text, body = text[:MAX_TEXT], draft.body[:MAX_TEXT]
     problem = is_problem_report(text, category)
     if secrets:
@@ -434,13 +448,15 @@ def _checks(
             10,
             None,
         )
-    if words < MIN_WORDS or len(body.strip()) < MIN_CHARS:
+    if word_count < MIN_WORDS or len(body.strip()) < MIN_CHARS:
         yield (
             "too_short",
             "The description is very short.",
             35,
             "Could you describe the problem in more detail: what you did, what you expected, and what happened?",
         )
+        if len(set(words(text)) - _GENERIC_WORDS) < VAGUE_TERMS:
+            yield ("vague", "The description does not say what is affected or what goes wrong.", 30, None)
     if problem and error_output(body) is None:
         yield ("no_error_output", "No error message, log or command output.", 20, _question_for_error_output(text))
     has_cluster = any(draft.properties.get(key, "").strip() for key in _CLUSTER_PROPERTIES)
