@@ -305,6 +305,24 @@ def test_a_complete_report_has_no_issues() -> None:
     assert result.questions == []
 
 
+IMAGE_PULL = """Since today 07:30 UTC every new pod on cluster prod-eu-1 fails with ImagePullBackOff. Pods already
+running are fine.
+
+```
+Failed to pull image "registry.acme.io/shop/api": rpc error: code = Unknown desc = failed to authorize: 401 Unauthorized
+```
+We checked that the imagePullSecret `regcred` exists in the namespace and re-created it with a fresh token, and we can
+pull the same image from a laptop. Nothing changed on our side since yesterday."""
+
+
+@pytest.mark.parametrize("category", [None, Category.BUG])
+def test_what_since_when_error_output_cluster_and_what_was_tried_make_a_complete_report(category) -> None:
+    # The issue's complete report; neither steps to reproduce nor a version is part of it
+    result = run(IMAGE_PULL, subject="Pods on prod-eu-1 cannot pull images since this morning", category=category)
+    assert codes(result) <= {"no_steps", "no_version"}
+    assert result.quality.score > 80
+
+
 def test_a_cluster_named_in_the_properties_counts() -> None:
     body = "Pods on the cluster fail with `Error: ImagePullBackOff` since this morning, only in one namespace."
     assert "no_cluster" in codes(run(body))

@@ -478,14 +478,14 @@ def _checks(
         yield (
             "no_version",
             "No version: which release of the software (and of Kubernetes, the OS) this happens with.",
-            10,
+            5,
             "Which versions are involved (the component, Kubernetes or the OS, your tooling)?",
         )
     if category is Category.BUG and not _STEPS.search(body):
         yield (
             "no_steps",
             "A bug report without steps to reproduce.",
-            20,
+            10,
             "What are the exact steps to reproduce it, what did you expect, and what happened instead?",
         )
     if category is Category.BILLING and _BILLING_MONEY.search(text) and not _INVOICE_REF.search(text):
