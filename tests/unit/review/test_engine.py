@@ -1,16 +1,19 @@
 """The built-in review engine: what a support engineer sees for a draft."""
 
 import math
+import re
 
 import pytest
 
 from helpdesk.domain.models import Category, Severity
 from helpdesk.review import classify, model
+from helpdesk.review import engine as engine_module
 from helpdesk.review.engine import (
     DUPLICATE_CANDIDATES,
     SUMMARY_CHARS,
     ReviewDraft,
     ReviewResult,
+    error_output,
     review,
     score_candidates,
 )
@@ -334,6 +337,57 @@ def test_a_bug_without_steps_asks_how_to_reproduce() -> None:
     result = run(body, category=Category.BUG)
     assert "no_steps" in codes(result)
     assert any("steps to reproduce" in q for q in result.questions)
+
+
+PASTED = {
+    "kubectl describe": "Name:         web-7d9f8b6c5-x2k4l\nNamespace:    prod\nStatus:       Running\n",
+    "its events": (
+        "Events:\n  Type     Reason            Age   From               Message\n"
+        "  ----     ------            ----  ----               -------\n"
+        "  Warning  FailedScheduling  3m    default-scheduler  0/3 nodes are available: 3 Insufficient memory.\n"
+    ),
+    "kubectl get": "NAME                  READY   STATUS             RESTARTS   AGE\nweb-7d9f8b6c5-x2k4l   0/1     CrashLoopBackOff   9   31m\n",
+    "a Go panic": "panic: runtime error: invalid memory address or nil pointer dereference\n\ngoroutine 1 [running]:\n",
+    "a Python traceback": "Traceback (most recent call last):\n  File \"app.py\", line 3, in <module>\nKeyError: 'x'\n",
+    "a Java trace": 'Exception in thread "main" java.lang.NullPointerException\n\tat com.example.App.main(App.java:14)\n',
+    "a Node.js trace": "TypeError: Cannot read properties of undefined\n    at render (/app/src/list.js:12:20)\n",
+    "systemctl status": "● kubelet.service - kubelet\n     Active: failed (Result: exit-code) since Tue 2024-05-14\n",
+    "the kernel's OOM killer": "[12345.678901] Out of memory: Killed process 4321 (java)\n",
+    "the AWS CLI": "An error occurred (AccessDenied) when calling the AssumeRole operation: not authorized\n",
+    "docker": "docker: Error response from daemon: pull access denied for foo/bar.\n",
+    "a klog line": 'E0514 10:02:11.123456    1234 pod_workers.go:951] "Error syncing pod"\n',
+    "npm": "npm ERR! code ERESOLVE\nnpm ERR! unable to resolve dependency tree\n",
+    "a fenced block": "```\nsomething went sideways\n```\n",
+}
+
+
+@pytest.mark.parametrize("pasted", PASTED.values(), ids=PASTED.keys())
+def test_pasted_command_output_and_stack_traces_are_error_output(pasted: str) -> None:
+    body = f"Our deploys to prod-eu-1 fail since this morning. This is what we see:\n\n{pasted}\nWe restarted it once."
+    assert error_output(body) is not None
+    assert "no_error_output" not in codes(run(body))
+
+
+@pytest.mark.parametrize(
+    "prose",
+    [
+        "The service has been slow since Monday and customers complain; we deploy with Argo CD.",
+        "Normal operation resumed for a while, then the nodes went NotReady again this morning.",
+        "Update: error on login since today for every user of the console.",
+    ],
+)
+def test_prose_is_not_error_output(prose: str) -> None:
+    assert error_output(prose) is None
+
+
+def test_no_pattern_for_pasted_output_reads_a_line_start_across_blank_lines() -> None:
+    # `^\s*` under re.MULTILINE tries every later line from every line start: a body of blank lines took seconds
+    patterns = [pattern for _, pattern, _ in engine_module._PASTED] + [
+        engine_module._ERROR_OUTPUT,
+        engine_module._STEPS,
+    ]
+    for pattern in patterns:
+        assert not re.search(r"\^\\s", pattern.pattern), pattern.pattern
 
 
 def test_a_how_to_question_is_not_asked_for_error_output() -> None:

@@ -92,7 +92,10 @@ CUES: tuple[tuple[str, re.Pattern[str]], ...] = (
     ("docs", re.compile(r"\bdocs?\b|\bdocumentation\b|\breadme\b|\btypo\b|\bexample\s+in\s+the\b", re.I)),
     ("expected", re.compile(r"\bexpected\s+(?:behaviou?r|result|outcome)|\bactual\s+(?:behaviou?r|result)", re.I)),
     ("steps", re.compile(r"\bsteps\s+to\s+reproduce|\bto\s+reproduce\b|\breproduc\w+", re.I)),
-    ("trace", re.compile(r"\bpanic:|goroutine\s+\d+|traceback\s+\(most|^\s+at\s+[\w.$]+\(|exception\b", re.I | re.M)),
+    (
+        "trace",
+        re.compile(r"\bpanic:|goroutine\s+\d+|traceback\s+\(most|^[ \t]+at\s+[\w.$]+\(|exception\b", re.I | re.M),
+    ),
     ("code", re.compile(r"```|^(?: {4}|\t)\S", re.M)),
     ("version", re.compile(r"\bv?\d+\.\d+(?:\.\d+)+\b|\bversion\b", re.I)),
     (

@@ -293,8 +293,11 @@ def summarize(subject: str | None, body: str) -> str:
 # ---------------------------------------------------------------------------------------- quality
 
 _ERROR_OUTPUT = re.compile(
-    r"```|^(?: {4}|\t)\S|`[^`\n]{12,}`|^\s*(?:error|err|fatal|panic|warning|exception|caused\s+by)\b.{0,40}:"
-    r"|\b\w*(?:Error|Exception)\b:|HTTP/\d|\b[1-5]\d\d\s+[A-Z][a-z]+|\"[^\"\n]{12,}\"|reason:\s*\w+|exit\s+code:?\s*\d+",
+    r"```|^(?: {4}|\t)\S|`[^`\n]{12,}`|^[ \t]*(?:error|err|fatal|panic|warning|exception|caused\s+by)\b.{0,40}:"
+    r"|\b\w*(?:Error|Exception)\b:|HTTP/\d|\b[1-5]\d\d\s+[A-Z][a-z]+|\"[^\"\n]{12,}\"|reason:\s*\w+|exit\s+code:?\s*\d+"
+    # a tool's own error line: `docker: Error response from daemon`, the AWS CLI's, the kernel's OOM killer
+    r"|^[a-z][\w.-]*: (?:[Ee]rror|ERROR|[Ff]atal|FATAL)\b[^\n]*:|Error response from daemon|An error occurred \(\w+\) when calling"
+    r"|Out of memory: Kill",
     re.MULTILINE,
 )
 # Pasted output that is not fenced: what a terminal, `kubectl`, `docker` or a runtime prints.
@@ -302,26 +305,39 @@ _PASTED: tuple[tuple[str, re.Pattern[str], int], ...] = (
     (
         "stack trace",
         re.compile(
-            r"^panic:|^goroutine \d+ \[|Traceback \(most recent call last\)|^\s*File \"[^\"]+\", line \d+"
-            r"|^\s+at [\w$.<>]+\([\w$.]*(?::\d+)?\)|Exception in thread|^\s*Caused by:|\.(?:go|py|java|rs|js|ts|rb):\d+\b",
+            r"^panic:|^goroutine \d+ \[|Traceback \(most recent call last\)|^[ \t]*File \"[^\"]+\", line \d+"
+            r"|^[ \t]+at [\w$.<>]+\([\w$.]*(?::\d+)?\)|Exception in thread|^[ \t]*Caused by:|\.(?:go|py|java|rs|js|ts|rb):\d+\b",
             re.MULTILINE,
         ),
         1,
     ),
-    ("command", re.compile(r"^\s*(?:\$|❯|>>>|PS [A-Z]:\\[^>]*>)\s+\w|^[\w.-]+@[\w.-]+:[^\n]{0,80}?[$#]\s+\w", re.M), 1),
+    (
+        "command",
+        re.compile(r"^[ \t]*(?:\$|❯|>>>|PS [A-Z]:\\[^>]*>)\s+\w|^[\w.-]+@[\w.-]+:[^\n]{0,80}?[$#]\s+\w", re.M),
+        1,
+    ),
     (
         "command output",
         re.compile(
-            r"^\s*(?:Name|Namespace|Labels|Annotations|Status|Events|Conditions|Containers|Type|Reason|Message|State"
+            r"^[ \t]*(?:Name|Namespace|Labels|Annotations|Status|Events|Conditions|Containers|Type|Reason|Message|State"
             r"|Last State|Exit Code|Ready|Restart Count|Node|IP|Image|Priority|Controlled By|Volumes):(?:\s|$)",
             re.MULTILINE,
         ),
         2,
     ),
     (
+        "command output",  # `kubectl describe`'s events, `systemctl status`
+        re.compile(
+            r"^[ \t]*Type[ \t]{2,}Reason[ \t]{2,}Age[ \t]{2,}From[ \t]{2,}Message\b|^[ \t]*(?:Normal|Warning)[ \t]{2,}[A-Z][A-Za-z]+[ \t]{2,}\S"
+            r"|^[ \t]*●[ \t]+[\w@.-]+\.service\b|^[ \t]*Active:[ \t]+(?:active|inactive|failed|activating|deactivating)\b",
+            re.MULTILINE,
+        ),
+        1,
+    ),
+    (
         "table",
         re.compile(
-            r"^\s*[A-Z][A-Z0-9_()/.-]*(?: [A-Z][A-Z0-9_()/.-]*)?(?:\s{2,}[A-Z][A-Z0-9_()/.-]*(?: [A-Z][A-Z0-9_()/.-]*)?){2,}\s*$",
+            r"^[ \t]*[A-Z][A-Z0-9_()/.-]*(?: [A-Z][A-Z0-9_()/.-]*)?(?:[ \t]{2,}[A-Z][A-Z0-9_()/.-]*(?: [A-Z][A-Z0-9_()/.-]*)?){2,}[ \t]*$",
             re.M,
         ),
         1,
@@ -329,8 +345,9 @@ _PASTED: tuple[tuple[str, re.Pattern[str], int], ...] = (
     (
         "log",
         re.compile(
-            r"^\s*\[?\d{4}[-/]\d\d[-/]\d\d[T ]\d\d:\d\d|\blevel=(?:error|warn\w*|fatal|info|debug)\b"
-            r"|^[EWIF]\d{4} \d\d:\d\d|^\s*\[?(?:ERROR|WARN|WARNING|FATAL|CRITICAL)\]?[\s:]",
+            r"^[ \t]*\[?\d{4}[-/]\d\d[-/]\d\d[T ]\d\d:\d\d|\blevel=(?:error|warn\w*|fatal|info|debug)\b"
+            r"|^[EWIF]\d{4} \d\d:\d\d|^[ \t]*\[?(?:ERROR|WARN|WARNING|FATAL|CRITICAL)\]?[\s:]"
+            r"|^\[[ \t]*\d+\.\d{3,}\][ \t]|^npm ERR!",  # the kernel's ring buffer (dmesg), npm
             re.MULTILINE,
         ),
         1,
@@ -376,7 +393,7 @@ _TIMEFRAME = re.compile(
     re.IGNORECASE,
 )
 _STEPS = re.compile(
-    r"\bsteps?\b|to\s+reproduce|\brepro|^\s*\d+[.)]\s|→|->|\bclick\w*|\b(?:when|if|after)\s+(?:i|we)\s+"
+    r"\bsteps?\b|to\s+reproduce|\brepro|^[ \t]*\d+[.)]\s|→|->|\bclick\w*|\b(?:when|if|after)\s+(?:i|we)\s+"
     r"(?:click|open|run|go|select|change|try|call|create|delete|set|export|install|upgrade)|\brun(?:ning)?\s+`",
     re.IGNORECASE | re.MULTILINE,
 )
