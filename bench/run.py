@@ -705,9 +705,15 @@ def main() -> None:
     only.add_argument(
         "--search", action="store_true", help="only the search: what the indexer writes, and q latency as the org grows"
     )
+    only.add_argument(
+        "--hostile", action="store_true", help="only the review of hostile bodies (50,000 characters of one unit)"
+    )
     args = parser.parse_args()
     sys.path[:0] = [str(ROOT / "layers/common"), str(ROOT)]
     print(f"# Helpdesk bench ({time.strftime('%Y-%m-%d %H:%M')}, python3.13 = {PYTHON313})\n")
+    if args.hostile:
+        print_hostile()
+        return
     if args.search:
         mock, calls = _in_process_aws()
         try:
@@ -782,6 +788,46 @@ def main() -> None:
         print_search_latency(calls)
     finally:
         mock.stop()
+
+
+# One repeated unit each: digits, letters, dashes, quotes, markup, blank lines, ... (what a paste gone wrong, or
+# someone probing the reviewer, files); every pattern the review reads must stay linear in them.
+HOSTILE_UNITS = (
+    "1", "1.", "a", "a ", "a-", "x-", "a_", "0x", "ab1", "A", " ", "\n", " \n", "\t", "`", "```\n", "*", "#", "# ", "-", "/",
+    "../", ":", "=", "a=", '"', "'", "(", "[", "[a]", "{", '{"a":', "<", "@", "a@", "\\", "http://a", "> ", "$ ", "token: ",
+    "AKIA", "eyJ", "E0101 ", "2024-01-01 ", "v1.", "Error: ", "    at a(", "\u200b", "\U0001f600", "\r\n",
+)  # fmt: skip
+
+
+def hostile_review_times(chars: int = 50_000, rounds: int = 3) -> tuple[float, dict[str, float]]:
+    """The built-in engine's review of a typical report, and of a body of `chars` characters of each hostile
+    unit (medians of `rounds`, seconds): a pattern that backtracks over a run shows as a unit far above the rest."""
+    from helpdesk.domain.reviews import ReviewDraft
+    from helpdesk.review.engine import review
+    from helpdesk.review.similarity import InMemoryCandidateSource
+
+    def timed(body: str) -> float:
+        times = []
+        for _ in range(rounds):
+            started = time.perf_counter()
+            review(ReviewDraft(subject="pods fail", body=body), "bench", InMemoryCandidateSource())
+            times.append(time.perf_counter() - started)
+        return statistics.median(times)
+
+    typical = timed(_texts(1, seed=3)[0][1])
+    hostile = {unit: timed(("pods crash since today error " + unit * chars)[:chars]) for unit in HOSTILE_UNITS}
+    return typical, hostile
+
+
+def print_hostile() -> None:
+    typical, hostile = hostile_review_times()
+    worst = sorted(hostile.items(), key=lambda kv: -kv[1])
+    print(f"## Review of hostile bodies (50,000 characters of one unit, {len(hostile)} units, built-in engine)\n")
+    print(
+        f"typical report: {typical * 1000:.1f} ms; hostile median {statistics.median(hostile.values()) * 1000:.0f} ms;"
+    )
+    print("slowest: " + ", ".join(f"{unit!r} {seconds * 1000:.0f} ms" for unit, seconds in worst[:5]))
+    print(f"\nratio slowest / median hostile: {worst[0][1] / statistics.median(hostile.values()):.2f}")
 
 
 def print_reviewer(targets: dict[str, Target], baseline: str | None) -> None:

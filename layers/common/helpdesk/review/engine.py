@@ -271,8 +271,9 @@ def _shorten(text: str, limit: int) -> str:
 
 
 def summarize(subject: str | None, body: str) -> str:
-    """One line: the sentence that states the problem best, with the key status if it is only in the logs."""
-    items = _sentences(body)
+    """One line: the sentence that states the problem best (in the first MAX_TEXT characters), with the key
+    status if it is only in the logs."""
+    items = _sentences(body[:MAX_TEXT])
     prose = [(i, text) for i, (text, code) in enumerate(items) if not code]
     scored = sorted(((_sentence_score(text, n), -i) for n, (i, text) in enumerate(prose)), reverse=True)
     if scored and scored[0][0] >= 1.5:
@@ -378,7 +379,7 @@ _KUBERNETES = re.compile(
 )
 _CLUSTER_NAMED = re.compile(
     r"\bcluster(?:[\s_-]*(?:id|name))?\s*[:=]?\s*[`'\"*]*(?=[a-z0-9-]*[0-9-])[a-z0-9][a-z0-9-]{2,}"
-    r"|[`'\"*]?[a-z0-9][a-z0-9]*-[a-z0-9-]+[`'\"*]?\s+cluster\b|\bc-[0-9a-f]{4,}\b|cluster\s+`[^`]+`"
+    r"|(?<![a-z0-9-])[`'\"*]?[a-z0-9][a-z0-9]*-[a-z0-9-]+[`'\"*]?\s+cluster\b|\bc-[0-9a-f]{4,}\b|cluster\s+`[^`]+`"
     r"|\b(?:on|in|of|against|for|to)\s+[`'\"*]?(?=[a-z0-9-]*(?:prod|stg|stag|dev|qa|test|sandbox|\d))"
     r"[a-z][a-z0-9]*-[a-z0-9-]+",
     re.IGNORECASE,
@@ -403,7 +404,7 @@ _HOW_TO = re.compile(
     re.IGNORECASE,
 )
 _INVOICE_REF = re.compile(
-    r"\binv[-\s]?\d|\binvoice\s+(?:number|no\.?|#)|\d[\d,.]*\s*(?:eur|usd|gbp|chf)\b|[€$£]\s*\d"
+    r"\binv[-\s]?\d|\binvoice\s+(?:number|no\.?|#)|(?<![\d,.])\d[\d,.]*\s*(?:eur|usd|gbp|chf)\b|[€$£]\s*\d"
     r"|\b(?:jan|feb|mar|apr|may|jun|jul|aug|sep|oct|nov|dec)[a-z]*\b|\b(?:this|last)\s+month",
     re.IGNORECASE,
 )

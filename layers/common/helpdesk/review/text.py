@@ -64,7 +64,7 @@ CONCEPTS: tuple[tuple[str, str], ...] = (
     ("connrefused", r"connection\s+refused|econnrefused"),
     (
         "unschedulable",
-        r"insufficient\s+(?:cpu|memory|resources|nvidia\S*)|\d+/\d+\s+nodes\s+are\s+available|failedscheduling"
+        r"insufficient\s+(?:cpu|memory|resources|nvidia\S*)|\b\d+/\d+\s+nodes\s+are\s+available|failedscheduling"
         r"|can(?:'t|not|\s+not)\s+be\s+scheduled|unschedulable|stay\w*\s+pending|stuck\s+(?:in\s+)?pending",
     ),
     (

@@ -118,7 +118,7 @@ CATEGORY_CUES: tuple[tuple[str, Weights], ...] = (
     (r"reload\w*|refresh\w*\s+the\s+page|page\s+reload|after\s+a\s+refresh", {B: 1.5}),
     (r"\b(?:chrome|firefox|safari|edge|browser)\b", {B: 1.0}),
     (r"\bwrong\b|incorrect\w*|\bbroken\s+link|\btypo\b|doesn't\s+persist|not\s+saved|revert\w*", {B: 1.5}),
-    (r"traceback|\w+error:\s|\bpanic:|stack\s*trace|\bcrash(?:es|ed)\b", {B: 1.2}),
+    (r"traceback|\b\w+error:\s|\bpanic:|stack\s*trace|\bcrash(?:es|ed)\b", {B: 1.2}),
     (r"terraform\s+(?:plan|apply|import)|\bprovider\b", {B: 1.0}),
     (r"\bapi\s+(?:returns|responds|answers)|\bendpoint\b", {B: 1.0}),
     (r"\bthe\s+docs?\b|documentation", {B: 0.6, G: 0.4}),
@@ -138,7 +138,7 @@ CATEGORY_CUES: tuple[tuple[str, Weights], ...] = (
     (r"\bbill(?:ed|ing)?\b|\bpayments?\b|\bpa(?:y|id|ying)\b|\bcharg\w*", {BI: 2.0}),
     (r"bank\s+transfer|purchase\s+order|\bpo\s+number|procurement|\bquote\b|prorat\w*|discount", {BI: 2.5}),
     (r"\bpric\w*|\bcosts?\b|\bfinance\b|accounts\s+payable|\bannual\w*|\bmonthly\b", {BI: 1.5}),
-    (r"\d[\d,.]*\s*(?:eur|usd|gbp|chf)\b|[€$£]\s*\d", {BI: 1.5}),
+    (r"(?<![\d,.])\d[\d,.]*\s*(?:eur|usd|gbp|chf)\b|[€$£]\s*\d", {BI: 1.5}),
     (r"\bcancel\w*", {BI: 1.0}),
     # general: about the company and the service
     (r"support\s+hours|\bsla\b|response\s+times?|phone\s+line|emergenc\w*", {G: 2.5}),
@@ -228,10 +228,14 @@ SEVERITY_CUES: tuple[tuple[str, float, bool], ...] = (
         False,
     ),
     (r"\bsuspend\w*|payment\s+(?:has\s+)?failed|card\s+(?:was\s+)?declined", 3.0, False),
-    (r"\brefund\w*|unexpected\s+(?:spike|charges?|increase)|\d+x\s+higher|credit\s+the\s+charges", 1.5, False),
+    (r"\brefund\w*|unexpected\s+(?:spike|charges?|increase)|(?<!\d)\d+x\s+higher|credit\s+the\s+charges", 1.5, False),
     (r"\brecommend\w*|best\s+practices?|\bdocs\b|documentation", -1.0, False),
     (r"\bdeadline\b|\btonight\b|\blate\b", 0.5, False),
-    (r"intermittent\w*|sporadic\w*|occasional\w*|\bsome\s+(?:users|customers|requests)|\d+\s*%\s+of", 0.5, False),
+    (
+        r"intermittent\w*|sporadic\w*|occasional\w*|\bsome\s+(?:users|customers|requests)|(?<!\d)\d+\s*%\s+of",
+        0.5,
+        False,
+    ),
 )
 
 # Where each category starts on the severity scale (points added before the cues), and what a
