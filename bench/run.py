@@ -788,6 +788,8 @@ def main() -> None:
         print_search_latency(calls)
     finally:
         mock.stop()
+    print()
+    print_hostile()
 
 
 # One repeated unit each: digits, letters, dashes, quotes, markup, blank lines, ... (what a paste gone wrong, or

@@ -337,9 +337,12 @@ class BedrockUnderEval:
         "ModelTimeoutException", "ReadTimeoutError", "ConnectTimeoutError", "EndpointConnectionError",
     })  # fmt: skip
     REFUSED = frozenset({
-        "AccessDeniedException", "UnrecognizedClientException", "ResourceNotFoundException", "ValidationException",
-        "ExpiredTokenException", "no_model_id",
+        "AccessDeniedException", "UnrecognizedClientException", "ResourceNotFoundException", "ExpiredTokenException",
+        "no_model_id",
     })  # fmt: skip
+    # A request the model refuses (no tool use, say) stops the run when no call has been answered yet; after
+    # one has, it is that ticket's (too long, filtered), counted like any other fallback.
+    REFUSED_AT_FIRST = frozenset({"ValidationException"})
 
     def __init__(self, sleep: Callable[[float], None] = time.sleep) -> None:
         from helpdesk.review import bedrock
@@ -348,6 +351,7 @@ class BedrockUnderEval:
         self.sleep = sleep
         self.fallbacks: Counter[str] = Counter()
         self.retries = 0
+        self.answered = 0
 
     def __call__(self, draft: ReviewDraft, org: str, source: object, exclude: str | None) -> ReviewResult:
         attempt = 0
@@ -355,8 +359,9 @@ class BedrockUnderEval:
             result = self.review_with_bedrock(draft, org, source, exclude)  # type: ignore[arg-type]
             reason: str | None = getattr(result, "fallback_reason", None)
             if reason is None:
+                self.answered += 1
                 return result
-            if reason in self.REFUSED:
+            if reason in self.REFUSED or (reason in self.REFUSED_AT_FIRST and not self.answered):
                 raise RuntimeError(f"Bedrock refused the call ({reason}): no figure would be Bedrock's")
             if reason in self.TRANSIENT and attempt < self.RETRIES:
                 self.retries += 1

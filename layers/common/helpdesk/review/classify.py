@@ -94,7 +94,7 @@ CUES: tuple[tuple[str, re.Pattern[str]], ...] = (
     ("steps", re.compile(r"\bsteps\s+to\s+reproduce|\bto\s+reproduce\b|\breproduc\w+", re.I)),
     (
         "trace",
-        re.compile(r"\bpanic:|goroutine\s+\d+|traceback\s+\(most|^[ \t]+at\s+[\w.$]+\(|exception\b", re.I | re.M),
+        re.compile(r"\bpanic:|goroutine\s+\d+|traceback\s+\(most|^[^\S\n]+at\s+[\w.$]+\(|exception\b", re.I | re.M),
     ),
     ("code", re.compile(r"```|^(?: {4}|\t)\S", re.M)),
     ("version", re.compile(r"\bv?\d+\.\d+(?:\.\d+)+\b|\bversion\b", re.I)),

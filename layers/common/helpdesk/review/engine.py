@@ -38,9 +38,8 @@ from helpdesk.review.similarity import (
     evidence,
     keys_of,
     title_of,
-    words,
 )
-from helpdesk.review.text import URL, concept_spans, terms
+from helpdesk.review.text import STOPWORDS, URL, concept_spans, stem, terms
 
 ENGINE = "builtin-2"
 DUPLICATE_CANDIDATES = 40  # tickets fetched from the index and scored
@@ -247,7 +246,12 @@ def _sentences(body: str) -> list[tuple[str, bool]]:
     return out
 
 
+SENTENCE_CHARS = 1_000  # a longer "sentence" (a paste without full stops) is no one-line summary, and not read
+
+
 def _sentence_score(sentence: str, position: int) -> float:
+    if len(sentence) > SENTENCE_CHARS:
+        return -10.0
     words = len(sentence.split())
     score = 1.2 * min(3, len(_PROBLEM.findall(sentence))) + 0.4 * min(3, len(_WEAK_PROBLEM.findall(sentence)))
     score += 0.8 * min(3, sum(1 for _ in concept_spans(sentence))) + 1.5 / (1 + position)
@@ -271,9 +275,8 @@ def _shorten(text: str, limit: int) -> str:
 
 
 def summarize(subject: str | None, body: str) -> str:
-    """One line: the sentence that states the problem best (in the first MAX_TEXT characters), with the key
-    status if it is only in the logs."""
-    items = _sentences(body[:MAX_TEXT])
+    """One line: the sentence that states the problem best, with the key status if it is only in the logs."""
+    items = _sentences(body)
     prose = [(i, text) for i, (text, code) in enumerate(items) if not code]
     scored = sorted(((_sentence_score(text, n), -i) for n, (i, text) in enumerate(prose)), reverse=True)
     if scored and scored[0][0] >= 1.5:
@@ -294,10 +297,12 @@ def summarize(subject: str | None, body: str) -> str:
 # ---------------------------------------------------------------------------------------- quality
 
 _ERROR_OUTPUT = re.compile(
-    r"```|^(?: {4}|\t)\S|`[^`\n]{12,}`|^[ \t]*(?:error|err|fatal|panic|warning|exception|caused\s+by)\b.{0,40}:"
+    r"```|^(?: {4}|\t)\S|`[^`\n]{12,}`|^[^\S\n]*(?:error|err|fatal|panic|warning|exception|caused\s+by)\b.{0,40}:"
     r"|\b\w*(?:Error|Exception)\b:|HTTP/\d|\b[1-5]\d\d\s+[A-Z][a-z]+|\"[^\"\n]{12,}\"|reason:\s*\w+|exit\s+code:?\s*\d+"
     # a tool's own error line: `docker: Error response from daemon`, the AWS CLI's, the kernel's OOM killer
-    r"|^[a-z][\w.-]*: (?:[Ee]rror|ERROR|[Ff]atal|FATAL)\b[^\n]*:|Error response from daemon|An error occurred \(\w+\) when calling"
+    r"|^[^\S\n]*(?:docker|podman|kubectl|helm|git|npm|yarn|pip|terraform|tofu|aws|gcloud|az|ssh|curl|wget|make|go|cargo"
+    r"|java|python3?|node|sudo|systemctl|journalctl|crictl|ctr|kubeadm|kubelet|eksctl|kind|minikube)(?:\.exe)?:"
+    r" (?:[Ee]rror|ERROR|[Ff]atal|FATAL)\b|Error response from daemon|An error occurred \(\w+\) when calling"
     r"|Out of memory: Kill",
     re.MULTILINE,
 )
@@ -306,21 +311,21 @@ _PASTED: tuple[tuple[str, re.Pattern[str], int], ...] = (
     (
         "stack trace",
         re.compile(
-            r"^panic:|^goroutine \d+ \[|Traceback \(most recent call last\)|^[ \t]*File \"[^\"]+\", line \d+"
-            r"|^[ \t]+at [\w$.<>]+\([\w$.]*(?::\d+)?\)|Exception in thread|^[ \t]*Caused by:|\.(?:go|py|java|rs|js|ts|rb):\d+\b",
+            r"^panic:|^goroutine \d+ \[|Traceback \(most recent call last\)|^[^\S\n]*File \"[^\"]+\", line \d+"
+            r"|^[^\S\n]+at [\w$.<>]+\([\w$.]*(?::\d+)?\)|Exception in thread|^[^\S\n]*Caused by:|\.(?:go|py|java|rs|js|ts|rb):\d+\b",
             re.MULTILINE,
         ),
         1,
     ),
     (
         "command",
-        re.compile(r"^[ \t]*(?:\$|❯|>>>|PS [A-Z]:\\[^>]*>)\s+\w|^[\w.-]+@[\w.-]+:[^\n]{0,80}?[$#]\s+\w", re.M),
+        re.compile(r"^[^\S\n]*(?:\$|❯|>>>|PS [A-Z]:\\[^>]*>)\s+\w|^[\w.-]+@[\w.-]+:[^\n]{0,80}?[$#]\s+\w", re.M),
         1,
     ),
     (
         "command output",
         re.compile(
-            r"^[ \t]*(?:Name|Namespace|Labels|Annotations|Status|Events|Conditions|Containers|Type|Reason|Message|State"
+            r"^[^\S\n]*(?:Name|Namespace|Labels|Annotations|Status|Events|Conditions|Containers|Type|Reason|Message|State"
             r"|Last State|Exit Code|Ready|Restart Count|Node|IP|Image|Priority|Controlled By|Volumes):(?:\s|$)",
             re.MULTILINE,
         ),
@@ -329,8 +334,8 @@ _PASTED: tuple[tuple[str, re.Pattern[str], int], ...] = (
     (
         "command output",  # `kubectl describe`'s events, `systemctl status`
         re.compile(
-            r"^[ \t]*Type[ \t]{2,}Reason[ \t]{2,}Age[ \t]{2,}From[ \t]{2,}Message\b|^[ \t]*(?:Normal|Warning)[ \t]{2,}[A-Z][A-Za-z]+[ \t]{2,}\S"
-            r"|^[ \t]*●[ \t]+[\w@.-]+\.service\b|^[ \t]*Active:[ \t]+(?:active|inactive|failed|activating|deactivating)\b",
+            r"^[^\S\n]*Type[^\S\n]{2,}Reason[^\S\n]{2,}Age[^\S\n]{2,}From[^\S\n]{2,}Message\b|^[^\S\n]*(?:Normal|Warning)[^\S\n]{2,}[A-Z][A-Za-z]+[^\S\n]{2,}\S"
+            r"|^[^\S\n]*●[^\S\n]+[\w@.-]+\.service\b|^[^\S\n]*Active:[^\S\n]+(?:active|inactive|failed|activating|deactivating)\b",
             re.MULTILINE,
         ),
         1,
@@ -338,7 +343,7 @@ _PASTED: tuple[tuple[str, re.Pattern[str], int], ...] = (
     (
         "table",
         re.compile(
-            r"^[ \t]*[A-Z][A-Z0-9_()/.-]*(?: [A-Z][A-Z0-9_()/.-]*)?(?:[ \t]{2,}[A-Z][A-Z0-9_()/.-]*(?: [A-Z][A-Z0-9_()/.-]*)?){2,}[ \t]*$",
+            r"^[^\S\n]*[A-Z][A-Z0-9_()/.-]*(?: [A-Z][A-Z0-9_()/.-]*)?(?:[^\S\n]{2,}[A-Z][A-Z0-9_()/.-]*(?: [A-Z][A-Z0-9_()/.-]*)?){2,}[^\S\n]*$",
             re.M,
         ),
         1,
@@ -346,9 +351,9 @@ _PASTED: tuple[tuple[str, re.Pattern[str], int], ...] = (
     (
         "log",
         re.compile(
-            r"^[ \t]*\[?\d{4}[-/]\d\d[-/]\d\d[T ]\d\d:\d\d|\blevel=(?:error|warn\w*|fatal|info|debug)\b"
-            r"|^[EWIF]\d{4} \d\d:\d\d|^[ \t]*\[?(?:ERROR|WARN|WARNING|FATAL|CRITICAL)\]?[\s:]"
-            r"|^\[[ \t]*\d+\.\d{3,}\][ \t]|^npm ERR!",  # the kernel's ring buffer (dmesg), npm
+            r"^[^\S\n]*\[?\d{4}[-/]\d\d[-/]\d\d[T ]\d\d:\d\d|\blevel=(?:error|warn\w*|fatal|info|debug)\b"
+            r"|^[EWIF]\d{4} \d\d:\d\d|^[^\S\n]*\[?(?:ERROR|WARN|WARNING|FATAL|CRITICAL)\]?[\s:]"
+            r"|^[^\S\n]*\[[^\S\n]*\d+\.\d{3,}\][^\S\n]|^[^\S\n]*npm ERR!",  # the kernel's ring buffer (dmesg), npm
             re.MULTILINE,
         ),
         1,
@@ -394,7 +399,7 @@ _TIMEFRAME = re.compile(
     re.IGNORECASE,
 )
 _STEPS = re.compile(
-    r"\bsteps?\b|to\s+reproduce|\brepro|^[ \t]*\d+[.)]\s|→|->|\bclick\w*|\b(?:when|if|after)\s+(?:i|we)\s+"
+    r"\bsteps?\b|to\s+reproduce|\brepro|^[^\S\n]*\d+[.)]\s|→|->|\bclick\w*|\b(?:when|if|after)\s+(?:i|we)\s+"
     r"(?:click|open|run|go|select|change|try|call|create|delete|set|export|install|upgrade)|\brun(?:ning)?\s+`",
     re.IGNORECASE | re.MULTILINE,
 )
@@ -421,19 +426,33 @@ _WISH = re.compile(
     re.IGNORECASE,
 )
 _CLUSTER_PROPERTIES = ("cluster_id", "cluster_name", "cluster")
-# Words that ask for help or say that something is wrong without saying what: a short report made of these
-# alone ("help", "it doesnt work", "pls fix asap!!!") names nothing support could look at. A short report
-# that names fewer than VAGUE_TERMS other words is vague ("How do I add a node pool?" is short, not vague).
-_GENERIC_WORDS = frozenset(
-    words(
-        "help please pls plz fix asap urgent urgently issue issues problem problems error errors broken broke wrong "
-        "work works working worked doesnt dont cant wont isnt check look looking something anything thing things stuff "
-        "thanks thank hi hello hey support need needed still again anymore now today yesterday fail fails failed "
-        "failing happen happens happening weird strange bad down stopped stop everything nothing team guys someone "
-        "quickly soon possible immediately critical important sorry"
-    )
-)
+# Words that ask for help, say that something is wrong, or name the whole product, without saying what: a
+# short report made of these and stop words alone ("help", "it doesnt work", "pls fix asap!!!", "our app is
+# really slow, call me back") names nothing support could look at. A short report that names fewer than
+# VAGUE_TERMS other words (any script; ids, codes and versions count) is vague: "How do I add a node pool?",
+# "Invoice 20240042 is wrong" and "cluster c-8f3a2b1d down" are short, not vague.
+_VAGUE_WORDS = """
+help please pls plz fix fixed asap urgent urgently issue issues problem problems error errors broken broke wrong
+work works working worked doesnt dont cant wont isnt didnt check look looking something anything thing things
+stuff thanks thank hi hello hey support need needed still again anymore now today yesterday fail fails failed
+failing happen happens happening weird strange bad down stopped stop everything nothing team guys someone
+quickly soon possible immediately critical important sorry slow slowly really super very big fast call back
+answer answers reply waiting wait assistance assist regarding mess acting complaining complain customers
+customer news follow up followup question previous email read system systems platform service services app
+application website site our my your we it
+"""
+_GENERIC_WORDS = frozenset(stem(word) for word in _VAGUE_WORDS.split())
 VAGUE_TERMS = 2
+_ANY_WORD = re.compile(r"\w+")
+
+
+def _telling_words(text: str) -> set[str]:
+    """The words of a text that say what it is about (any script, ids and numbers too)."""
+    return {
+        word
+        for word in _ANY_WORD.findall(text.lower())
+        if len(word) > 1 and word not in STOPWORDS and stem(word) not in _GENERIC_WORDS
+    }
 
 
 def _question_for_error_output(text: str) -> str:
@@ -473,7 +492,7 @@ def _checks(
             35,
             "Could you describe the problem in more detail: what you did, what you expected, and what happened?",
         )
-        if len(set(words(text)) - _GENERIC_WORDS) < VAGUE_TERMS:
+        if len(_telling_words(text[:MAX_TEXT])) < VAGUE_TERMS:
             yield ("vague", "The description does not say what is affected or what goes wrong.", 30, None)
     if problem and error_output(body) is None:
         yield ("no_error_output", "No error message, log or command output.", 20, _question_for_error_output(text))
