@@ -375,6 +375,11 @@ PASTED = {
     "a klog line": 'E0514 10:02:11.123456    1234 pod_workers.go:951] "Error syncing pod"\n',
     "npm": "npm ERR! code ERESOLVE\nnpm ERR! unable to resolve dependency tree\n",
     "a fenced block": "```\nsomething went sideways\n```\n",
+    "a Rust backtrace": "stack backtrace:\n   0: rust_begin_unwind\n",
+    "a crash": "Segmentation fault\n",
+    "a core dump": "Aborted (core dumped)\n",
+    "a shell": "bash: kubectl: command not found\n",
+    "PowerShell": "The term 'kubectl' is not recognized as the name of a cmdlet, function, script file.\n",
 }
 
 

@@ -303,7 +303,7 @@ _ERROR_OUTPUT = re.compile(
     r"|^[^\S\n]*(?:docker|podman|kubectl|helm|git|npm|yarn|pip|terraform|tofu|aws|gcloud|az|ssh|curl|wget|make|go|cargo"
     r"|java|python3?|node|sudo|systemctl|journalctl|crictl|ctr|kubeadm|kubelet|eksctl|kind|minikube)(?:\.exe)?:"
     r" (?:[Ee]rror|ERROR|[Ff]atal|FATAL)\b|Error response from daemon|An error occurred \(\w+\) when calling"
-    r"|Out of memory: Kill",
+    r"|Out of memory: Kill|Segmentation fault|core dumped|: command not found|is not recognized as the name of a cmdlet",
     re.MULTILINE,
 )
 # Pasted output that is not fenced: what a terminal, `kubectl`, `docker` or a runtime prints.
@@ -312,7 +312,8 @@ _PASTED: tuple[tuple[str, re.Pattern[str], int], ...] = (
         "stack trace",
         re.compile(
             r"^panic:|^goroutine \d+ \[|Traceback \(most recent call last\)|^[^\S\n]*File \"[^\"]+\", line \d+"
-            r"|^[^\S\n]+at [\w$.<>]+\([\w$.]*(?::\d+)?\)|Exception in thread|^[^\S\n]*Caused by:|\.(?:go|py|java|rs|js|ts|rb):\d+\b",
+            r"|^[^\S\n]+at [\w$.<>]+\([\w$.]*(?::\d+)?\)|Exception in thread|^[^\S\n]*Caused by:|\.(?:go|py|java|rs|js|ts|rb):\d+\b"
+            r"|^[^\S\n]*stack backtrace:",  # Rust's
             re.MULTILINE,
         ),
         1,
@@ -492,7 +493,7 @@ def _checks(
             35,
             "Could you describe the problem in more detail: what you did, what you expected, and what happened?",
         )
-        if len(_telling_words(text[:MAX_TEXT])) < VAGUE_TERMS:
+        if len(_telling_words(text)) < VAGUE_TERMS:
             yield ("vague", "The description does not say what is affected or what goes wrong.", 30, None)
     if problem and error_output(body) is None:
         yield ("no_error_output", "No error message, log or command output.", 20, _question_for_error_output(text))
