@@ -259,13 +259,13 @@ def _readable(text: str) -> str:
     """The text as a reader takes it, so that no spelling of a tag hides from the fence: invisible format
     characters (zero-width, soft hyphen, bidi controls) removed, compatibility forms folded (full-width ＜),
     HTML entities decoded however often they were encoded (&lt; &#47; &amp;lt;), and escaped < > / decoded."""
-    text = unicodedata.normalize("NFKC", "".join(ch for ch in text if unicodedata.category(ch) != "Cf"))
-    for _ in range(5):
-        decoded = html.unescape(text)
+    for _ in range(6):  # until nothing changes: an entity can decode to an invisible or a full-width character
+        visible = unicodedata.normalize("NFKC", "".join(ch for ch in text if unicodedata.category(ch) != "Cf"))
+        decoded = _ESCAPED.sub(lambda found: chr(int(found.group(1), 16)), html.unescape(visible))
         if decoded == text:
             break
         text = decoded
-    return _ESCAPED.sub(lambda found: chr(int(found.group(1), 16)), text)
+    return unicodedata.normalize("NFKC", "".join(ch for ch in text if unicodedata.category(ch) != "Cf"))
 
 
 def _fenced(text: str) -> str:
