@@ -9,7 +9,8 @@ running it again writes the same file, byte for byte.
   earlier ones through the index), every candidate the index returns is a training row (label: is it
   the maintainer-confirmed original); a conditional logit over its match features
   (helpdesk.review.matching) ranks them; the proposal rule is a logistic regression over the best
-  candidate's out-of-fold score and its margin over the second, and `propose` is the lowest
+  candidate's out-of-fold score, its margin over the second and the draft's rivals (how many of the
+  next 8 candidates the best one is more alike than the draft), and `propose` is the lowest
   probability at which at most TARGET_FALSE_ALARMS of the real queries without a duplicate get one
   (the hard negatives among them counted as HARD_SHARE of them);
 - category: a multinomial logistic regression over hashed features (helpdesk.review.classify).
@@ -37,8 +38,15 @@ import numpy as np  # noqa: E402  (a dev dependency: training only, never in the
 from harness import Issue  # noqa: E402
 
 from helpdesk.review import model as shipped  # noqa: E402
-from helpdesk.review.matching import FEATURES, NEAR_IDENTICAL, NEAR_IDENTICAL_TEXT  # noqa: E402
-from helpdesk.review.similarity import InMemoryCandidateSource, analyse  # noqa: E402
+from helpdesk.review.matching import (  # noqa: E402
+    FEATURES,
+    NEAR_IDENTICAL,
+    NEAR_IDENTICAL_TEXT,
+    Query,
+    rivals,
+    score,
+)
+from helpdesk.review.similarity import Candidate, InMemoryCandidateSource, analyse  # noqa: E402
 
 OUT = ROOT / "layers" / "common" / "helpdesk" / "review" / "model.json"
 # Of the real training queries without a duplicate (the identical-title rule's proposals included).
@@ -80,22 +88,40 @@ def base_model(issues: list[Issue], duplicates: shipped.DuplicateModel | None = 
 # ------------------------------------------------------------------------------------ duplicates
 
 
-def candidate_rows(issues: list[Issue]) -> list[tuple[str, list[float], int, int]]:
+def candidate_rows(
+    issues: list[Issue],
+) -> tuple[list[tuple[str, list[float], int, int]], dict[str, tuple[Query, list[Candidate]]]]:
     """(query id, features, label, the query's title terms) for every candidate the index returns,
-    on the reviewer's path."""
-    from helpdesk.review.engine import score_candidates
+    on the reviewer's path; and each query's candidates, to count its rivals by any weights."""
+    from helpdesk.review.engine import draft_query, look_up, score_candidates
 
     rows = []
+    drafts: dict[str, tuple[Query, list[Candidate]]] = {}
     gold = {issue.id: issue.duplicate_of for issue in issues}
     for org, items in harness.by_org(issues).items():
         index = InMemoryCandidateSource()
         for issue in items:
-            terms = len(analyse(issue.title or None, issue.body or " ").title)
-            for _, values, candidate in score_candidates(issue.title or None, issue.body or " ", org, index):
+            subject, body = issue.title or None, issue.body or " "
+            looked = look_up(subject, body, org, index, statistics=False)
+            terms = len(looked.analysis.title)
+            scored = score_candidates(subject, body, org, index, looked=looked)
+            for _, values, candidate in scored:
                 label = int(candidate.ticket_id == gold[issue.id])
                 rows.append((issue.id, [values[name] for name in FEATURES], label, terms))
+            if scored:
+                drafts[issue.id] = (draft_query(subject, body, looked), [c for _, _, c in scored])
             index.add(org, issue.id, issue.title or None, issue.body or " ")
-    return rows
+    return rows, drafts
+
+
+def draft_rivals(draft: tuple[Query, list[Candidate]], values: list[list[float]], w: np.ndarray) -> int:
+    """The draft's rivals (helpdesk.review.matching.rivals) when the ranking weights are `w` (`values`: its
+    candidates' features, in the order of `draft`'s candidates)."""
+    query, candidates = draft
+    weights = dict(zip(FEATURES, (float(v) for v in w), strict=True))
+    named = [dict(zip(FEATURES, row, strict=True)) for row in values]
+    ranked = sorted(zip(named, candidates, strict=True), key=lambda item: -score(item[0], weights))
+    return rivals(query, ranked, weights)
 
 
 def fit_logistic(x: np.ndarray, y: np.ndarray, l2: float = L2, steps: int = 50) -> tuple[np.ndarray, float]:
@@ -212,12 +238,13 @@ def train_duplicates(issues: list[Issue]) -> shipped.DuplicateModel:
     weights >= 0). The proposal rule is learned from *out-of-fold* ranking scores of every real query
     (each project's queries scored by weights fitted without that project, FOLDS folds of projects),
     so that it sees scores as they look on a project the ranking never saw: a logistic regression over
-    the best candidate's score and its margin over the second (label: the best is the original) turns
+    the best candidate's score, its margin over the second and the draft's rivals (helpdesk.review.matching.rivals,
+    counted with the same out-of-fold weights; label: the best is the original) turns
     them into a probability, and `propose` is the lowest probability at which at most
     TARGET_FALSE_ALARMS of the real queries without a duplicate get a proposal, the hard negatives
     counted as HARD_SHARE of those queries. The synthetic set's
     duplicates are written to be found: they would teach the ranking and the rule the wrong scale."""
-    rows = candidate_rows(issues)
+    rows, drafts = candidate_rows(issues)
     by_query: dict[str, list[tuple[list[float], int]]] = {}
     identical: set[str] = set()  # queries with a candidate the engine proposes whatever the scores say
     same, text = FEATURES.index("same_title"), FEATURES.index("text_cos")
@@ -240,18 +267,18 @@ def train_duplicates(issues: list[Issue]) -> shipped.DuplicateModel:
         for query in sorted(real_ids - inside):
             if by_query.get(query):
                 top, margin, label = _top_two(by_query[query], fold_w)
-                tops.append([top, margin])
+                tops.append([top, margin, draft_rivals(drafts[query], [v for v, _ in by_query[query]], fold_w)])
                 right.append(float(label))
                 queries.append(query)
-    (a, g), c = fit_logistic(np.array(tops), np.array(right), l2=CALIBRATION_L2)
+    (a, g, r), c = fit_logistic(np.array(tops), np.array(right), l2=CALIBRATION_L2)
     weights = {name: round(float(value), 4) for name, value in zip(FEATURES, w, strict=True)}
     without = {issue.id for issue in real} - harness.answerable(real)
     chance = {
         query: max(
-            1 / (1 + math.exp(-max(-30.0, min(30.0, a * top + g * margin + c)))),
+            1 / (1 + math.exp(-max(-30.0, min(30.0, a * top + g * margin + r * rivals + c)))),
             NEAR_IDENTICAL if query in identical else 0.0,
         )
-        for query, (top, margin) in zip(queries, tops, strict=True)
+        for query, (top, margin, rivals) in zip(queries, tops, strict=True)
     }
     hard = {issue.id for issue in real if issue.hard_negative}
     propose = propose_threshold(chance, without, hard)
@@ -262,6 +289,7 @@ def train_duplicates(issues: list[Issue]) -> shipped.DuplicateModel:
         round(ALSO * propose, 4),
         scale=round(float(a), 4),
         gap=round(float(g), 4),
+        rivals=round(float(r), 4),
     )
 
 
@@ -477,6 +505,7 @@ def to_json(model: shipped.Model, issues: list[Issue]) -> str:
             "bias": model.duplicates.bias,
             "scale": model.duplicates.scale,
             "gap": model.duplicates.gap,
+            "rivals": model.duplicates.rivals,
             "propose": model.duplicates.propose,
             "also": model.duplicates.also,
         },

@@ -6,7 +6,7 @@ import re
 import pytest
 
 from helpdesk.domain.models import Category, Severity
-from helpdesk.review import classify, model
+from helpdesk.review import classify, matching, model
 from helpdesk.review import engine as engine_module
 from helpdesk.review.engine import (
     DUPLICATE_CANDIDATES,
@@ -17,6 +17,7 @@ from helpdesk.review.engine import (
     review,
     score_candidates,
 )
+from helpdesk.review.matching import Query
 from helpdesk.review.redact import redact
 from helpdesk.review.similarity import MAX_KEYS, Candidate, InMemoryCandidateSource
 
@@ -481,6 +482,48 @@ def test_identical_titles_are_proposed_whatever_the_bodies_say() -> None:
     )
     assert [d.ticket_id for d in result.duplicates] == ["01A"]
     assert result.duplicates[0].score >= 0.9
+
+
+def crowded_org(services: int) -> InMemoryCandidateSource:
+    """The draft's original among `services` copies of one OOM report for other services (a common symptom)."""
+    names = ["orders-api", "search-api", "billing-api", "users-api", "carts-api", "media-api", "mail-api"] * 2
+    copies = [(f"01{n:02d}", f"{name} pods in CrashLoopBackOff", OOM.replace("payments-api", name)) for n, name in
+              enumerate(names[:services])]  # fmt: skip
+    return org_with(("01A", "payments-api pods in CrashLoopBackOff", OOM), *copies)
+
+
+def ranked_for_rivals(source: InMemoryCandidateSource) -> tuple[Query, list[tuple[dict[str, float], Candidate]]]:
+    """The paraphrase's draft query and its candidates, best ranking score first (as the engine reads them)."""
+    looked = engine_module.look_up(None, OOM_PARAPHRASE, "acme", source)
+    scored = score_candidates(None, OOM_PARAPHRASE, "acme", source, looked=looked)
+    ranked = sorted(((values, candidate) for _, values, candidate in scored), key=lambda item: -matching.score(item[0]))
+    return engine_module.draft_query(None, OOM_PARAPHRASE, looked), ranked
+
+
+def draft_rivals(source: InMemoryCandidateSource, ranked_at_most: int = DUPLICATE_CANDIDATES) -> int:
+    query, ranked = ranked_for_rivals(source)
+    return matching.rivals(query, ranked[:ranked_at_most])
+
+
+def test_a_report_among_many_alike_is_less_likely_the_original_than_one_that_stands_alone() -> None:
+    # Given the draft's best match alone in one org, and among three closer copies of it in another
+    alone, crowded = crowded_org(0), crowded_org(3)
+    # Then in the crowded org the best match has three rivals (it is more alike them than the draft)
+    assert draft_rivals(alone) == 0 and draft_rivals(crowded) == 3
+    assert draft_rivals(crowded, ranked_at_most=1) == 0
+    # and its probability of being the draft's original is lower than where it stands alone
+    assert model.current().duplicates.rivals < 0
+    best_alone = score_candidates(None, OOM_PARAPHRASE, "acme", alone)[0][0]
+    assert score_candidates(None, OOM_PARAPHRASE, "acme", crowded)[0][0] < best_alone
+
+
+def test_rivals_read_a_bounded_number_of_candidates(monkeypatch: pytest.MonkeyPatch) -> None:
+    query, ranked = ranked_for_rivals(crowded_org(12))
+    compared = []
+    real = matching.features
+    monkeypatch.setattr(matching, "features", lambda q, c: compared.append(c) or real(q, c))
+    assert matching.rivals(query, ranked) == matching.RIVALS_MAX
+    assert compared == [candidate for _, candidate in ranked[1 : 1 + matching.RIVALS_READ]]
 
 
 def test_a_filed_ticket_is_not_its_own_duplicate() -> None:

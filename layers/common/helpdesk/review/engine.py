@@ -26,7 +26,7 @@ from helpdesk.domain.reviews import (
 from helpdesk.review import classify as classifier
 from helpdesk.review import model
 from helpdesk.review import vocabulary as vocab
-from helpdesk.review.matching import Query, features, probabilities
+from helpdesk.review.matching import Query, features, probabilities, rivals, score
 from helpdesk.review.redact import redact_report
 from helpdesk.review.similarity import (
     Analysis,
@@ -575,6 +575,14 @@ def look_up(subject: str | None, body: str, org_id: str, source: CandidateSource
     return Lookup(analysis, keys, found)
 
 
+def draft_query(subject: str | None, body: str, looked: Lookup) -> Query:
+    """The draft as duplicate matching reads it, with the org's statistics when the source has them."""
+    found = looked.found
+    counts: dict[str, int] | None = getattr(found, "counts", None)
+    indexed = getattr(found, "indexed", 0)
+    return Query(title_of(subject, body), looked.analysis, looked.keys, counts, indexed, document(subject, body))
+
+
 def score_candidates(
     subject: str | None,
     body: str,
@@ -586,16 +594,13 @@ def score_candidates(
     """The candidates the index returns for a draft (`looked` up already, or now), each with its match
     features and its learned probability of being a duplicate, most likely first (ties: the newest)."""
     looked = looked or look_up(subject, body, org_id, source, statistics=False)
-    analysis, keys, found = looked.analysis, looked.keys, looked.found
-    if not keys:
+    if not looked.keys:
         return []
-    counts: dict[str, int] | None = getattr(found, "counts", None)  # the org's statistics, when the source has them
-    query = Query(
-        title_of(subject, body), analysis, keys, counts, getattr(found, "indexed", 0), document(subject, body)
-    )
-    kept = [(values, candidate) for candidate in found if candidate.ticket_id != exclude_id
+    query = draft_query(subject, body, looked)
+    kept = [(values, candidate) for candidate in looked.found if candidate.ticket_id != exclude_id
             for values in [features(query, candidate)] if values is not None]  # fmt: skip
-    chances = probabilities([values for values, _ in kept], len(analysis.title))
+    ranked = sorted(kept, key=lambda item: -score(item[0]))
+    chances = probabilities([values for values, _ in kept], len(looked.analysis.title), rivals(query, ranked))
     scored = [(chance, values, candidate) for chance, (values, candidate) in zip(chances, kept, strict=True)]
     scored.sort(key=lambda item: (-item[0], _descending(item[2].ticket_id)))
     return scored[:DUPLICATE_CANDIDATES]

@@ -14,11 +14,15 @@ Features (each 0..1 or a small count):
 - `prints`: error fingerprints both carry; `versions`: a version both name;
 - `match`: the org's own statistics, the rarity-weighted share of the draft's index keys the candidate
   is posted under (the candidate source computes it from the org's posting lists).
+
+Besides the candidates' own features, the proposal rule reads the draft's `rivals`: how many of its
+other best candidates its best one is more alike than it is alike the draft (a report of a common
+symptom among many alike, rather than the one the draft repeats).
 """
 
 import math
 import re
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from functools import lru_cache
 
 from helpdesk.review import model
@@ -76,6 +80,7 @@ class Query:
         counts: Mapping[str, int] | None = None,
         indexed: int = 0,
         text: str = "",
+        rarity: "Query | None" = None,
     ) -> None:
         self.title = title
         self.analysis = analysis
@@ -86,7 +91,21 @@ class Query:
         self._indexed = indexed
         self._prior = model.current()
         self._idf: dict[str, float] = {}
+        self._snippets: dict[str, dict[str, float]] = {}  # candidate id → its snippet's words_vector
+        if rarity is not None:  # another ticket read as the draft: the draft's term rarity (and so its vectors), shared
+            self._keys, self._counts, self._indexed = rarity._keys, rarity._counts, rarity._indexed
+            self._idf, self._snippets = rarity._idf, rarity._snippets
         self.vector = vector(analysis, self.idf)
+
+    @classmethod
+    def of_candidate(cls, candidate: Candidate, draft: "Query") -> "Query | None":
+        """A candidate read as if it were the draft (its signature and snippet, the draft's rarity)."""
+        analysis = parse_signature(candidate.signature)
+        if analysis is None:
+            return None
+        read = cls(candidate.subject, analysis, text=candidate.text, rarity=draft)
+        read._words = draft.snippet_vector(candidate) if candidate.text else None
+        return read
 
     def idf(self, term: str) -> float:
         found = self._idf.get(term)
@@ -105,6 +124,13 @@ class Query:
         if self._words is None:
             self._words = _words_vector(self._text, self.idf)
         return self._words
+
+    def snippet_vector(self, candidate: Candidate) -> dict[str, float]:
+        """The same vector of a candidate's stored snippet (once per review, whichever ticket reads it)."""
+        found = self._snippets.get(candidate.ticket_id)
+        if found is None:
+            found = self._snippets[candidate.ticket_id] = _words_vector(candidate.text, self.idf)
+        return found
 
 
 def _words_vector(text: str, idf: Rarity) -> dict[str, float]:
@@ -145,7 +171,7 @@ def features(query: Query, candidate: Candidate) -> dict[str, float] | None:
         "title_in_q": _share(q.title, c.terms, idf),
         "title_in_c": _share(c.title, q.terms, idf),
         "text_cos": cosine(query.vector, vector(c, idf)),
-        "snippet_cos": cosine(query.words_vector(), _words_vector(candidate.text, idf)) if candidate.text else 0.0,
+        "snippet_cos": cosine(query.words_vector(), query.snippet_vector(candidate)) if candidate.text else 0.0,
         "chars": len(grams_q & grams_c) / union if union else 0.0,
         "same_title": 1.0 if same else 0.0,
         "prints": float(min(2, len(set(q.prints) & set(c.prints)))),
@@ -158,16 +184,43 @@ NEAR_IDENTICAL = 0.9  # identical titles (of two telling terms or more), or near
 NEAR_IDENTICAL_TEXT = 0.8  # text cosine from which two tickets say the same thing
 
 
-def score(values: Mapping[str, float]) -> float:
-    """The ranking score: the learned weighted sum of the features."""
-    weights = model.current().duplicates.weights
+def score(values: Mapping[str, float], weights: Mapping[str, float] | None = None) -> float:
+    """The ranking score: the learned weighted sum of the features (`weights`: other than the shipped ones)."""
+    weights = model.current().duplicates.weights if weights is None else weights
     return sum(weights.get(name, 0.0) * value for name, value in values.items())
 
 
-def probabilities(candidates: list[Mapping[str, float]], title_terms: int = 0) -> list[float]:
-    """The learned probability that each candidate is the draft's original: from its ranking score and
-    how far it stands above the best other candidate (an org with ten similar reports of a common
-    symptom has no clear original; one that stands out is likely it). Identical titles and near-identical
+RIVALS_READ = 8  # the draft's candidates after its best one that the best one is compared with
+RIVALS_MAX = 5
+
+
+def rivals(
+    query: Query,
+    ranked: Sequence[tuple[Mapping[str, float], Candidate]],
+    weights: Mapping[str, float] | None = None,
+) -> int:
+    """How many of the draft's next RIVALS_READ candidates (`ranked`: best ranking score first) its best
+    candidate is more alike than it is alike the draft, at most RIVALS_MAX. A draft that repeats a report
+    is that report's closest one; a report of a common symptom has closer ones among the others. Alike:
+    the ranking score without `match` (the org's postings for the draft's keys, which a comparison of two
+    candidates has not); `weights`: other than the shipped ones (training)."""
+    if len(ranked) < 2:
+        return 0
+    (values, best), others = ranked[0], ranked[1 : 1 + RIVALS_READ]
+    as_draft = Query.of_candidate(best, query)
+    if as_draft is None:
+        return 0
+    learned = model.current().duplicates.weights if weights is None else weights
+    lexical = {name: weight for name, weight in learned.items() if name != "match"}
+    bar = score(values, lexical)
+    compared = (features(as_draft, other) for _, other in others)
+    return min(RIVALS_MAX, sum(1 for alike in compared if alike is not None and score(alike, lexical) > bar))
+
+
+def probabilities(candidates: list[Mapping[str, float]], title_terms: int = 0, rivals: int = 0) -> list[float]:
+    """The learned probability that each candidate is the draft's original: from its ranking score, how
+    far it stands above the best other candidate and the draft's `rivals` (an org with ten similar
+    reports of a common symptom has no clear original; one that stands out is likely it). Identical titles and near-identical
     texts are too rare among the training pairs to be learned (and the training data's unlinked copies
     make them look like false alarms), and too strong a sign to be left out."""
     learned = model.current().duplicates
@@ -175,7 +228,7 @@ def probabilities(candidates: list[Mapping[str, float]], title_terms: int = 0) -
     chances = []
     for n, (values, mine) in enumerate(zip(candidates, scores, strict=True)):
         others = max((s for m, s in enumerate(scores) if m != n), default=0.0)
-        z = learned.scale * mine + learned.gap * (mine - others) + learned.bias
+        z = learned.scale * mine + learned.gap * (mine - others) + learned.rivals * rivals + learned.bias
         chance = 1.0 / (1.0 + math.exp(-max(-30.0, min(30.0, z))))
         same_title = values.get("same_title", 0.0) > 0 and title_terms >= 2
         if same_title or values.get("text_cos", 0.0) >= NEAR_IDENTICAL_TEXT:

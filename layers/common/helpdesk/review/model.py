@@ -26,11 +26,12 @@ PATH = Path(__file__).with_name("model.json")
 @dataclass(frozen=True)
 class DuplicateModel:
     weights: dict[str, float]  # ranking: score = Σ weight × feature
-    bias: float  # calibration: probability = σ(scale × score + gap × (score − best other score) + bias)
+    bias: float  # calibration: probability = σ(scale × score + gap × (score − best other score) + rivals × the draft's rivals + bias)
     propose: float  # the best candidate's probability must reach this for any proposal
     also: float  # further candidates are listed from this probability on
     scale: float = 1.0
     gap: float = 0.0
+    rivals: float = 0.0  # helpdesk.review.matching.rivals
 
 
 @dataclass(frozen=True)
@@ -89,6 +90,7 @@ def from_json(data: dict) -> Model:
             also=float(dup["also"]),
             scale=float(dup.get("scale", 1.0)),
             gap=float(dup.get("gap", 0.0)),
+            rivals=float(dup.get("rivals", 0.0)),
         ),
         category=category,
         meta=dict(data.get("meta", {})),
