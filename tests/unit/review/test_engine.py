@@ -319,6 +319,23 @@ def test_a_short_report_that_names_an_id_a_version_or_in_another_script_is_not_v
     assert "vague" not in codes(run(body))
 
 
+# Chinese and Japanese put no spaces between words.
+JAPANESE_REPORT = (
+    "昨日の夜から本番クラスタのノードが三台とも起動しません。kubelet のログには証明書の期限切れのエラーが出ています。"
+    "ノードを再起動しても同じで、今朝からお客様のサイトに接続できない状態が続いています。証明書の更新方法を教えてください。"
+)
+
+
+def test_a_report_in_chinese_or_japanese_is_measured_like_one_in_a_spaced_script() -> None:
+    # A full report in Japanese is neither too short nor vague (before, as one "word", it was both)
+    assert not {"too_short", "vague"} & codes(run(JAPANESE_REPORT))
+    # A short specific one is short, not vague; a Chinese or Japanese cry for help is both
+    assert codes(run("本番クラスタのノードが起動しません")) >= {"too_short"}
+    assert "vague" not in codes(run("本番クラスタのノードが起動しません"))
+    for vague in ("救命", "帮帮我", "助けて"):
+        assert {"too_short", "vague"} <= codes(run(vague)), vague
+
+
 def test_a_complete_report_has_no_issues() -> None:
     result = run(OOM, subject="payments-api OOMKilled")
     assert result.quality.issues == []
@@ -348,6 +365,19 @@ def test_a_cluster_named_in_the_properties_counts() -> None:
     body = "Pods on the cluster fail with `Error: ImagePullBackOff` since this morning, only in one namespace."
     assert "no_cluster" in codes(run(body))
     assert "no_cluster" not in codes(run(body, properties={"cluster_id": "c-8f2a91"}))
+
+
+def test_a_cluster_name_after_hyphens_counts() -> None:
+    body = (
+        "Pods on the --prod-eu cluster fail with `Error: ImagePullBackOff` since this morning, only in one namespace."
+    )
+    assert "no_cluster" not in codes(run(body))
+
+
+@pytest.mark.parametrize(("amount", "named"), [(".99 usd", True), ("1.99 usd", True), ("some usd", False)])
+def test_an_amount_names_the_invoice(amount: str, named: bool) -> None:
+    body = f"We were charged {amount} twice on the card, please refund the second payment as soon as you can."
+    assert ("no_invoice_ref" in codes(run(body, category=Category.BILLING))) is not named
 
 
 def test_a_bug_without_steps_asks_how_to_reproduce() -> None:

@@ -385,7 +385,7 @@ _KUBERNETES = re.compile(
 )
 _CLUSTER_NAMED = re.compile(
     r"\bcluster(?:[\s_-]*(?:id|name))?\s*[:=]?\s*[`'\"*]*(?=[a-z0-9-]*[0-9-])[a-z0-9][a-z0-9-]{2,}"
-    r"|(?<![a-z0-9-])[`'\"*]?[a-z0-9][a-z0-9]*-[a-z0-9-]+[`'\"*]?\s+cluster\b|\bc-[0-9a-f]{4,}\b|cluster\s+`[^`]+`"
+    r"|(?<![a-z0-9-])-*[`'\"*]?[a-z0-9][a-z0-9]*-[a-z0-9-]+[`'\"*]?\s+cluster\b|\bc-[0-9a-f]{4,}\b|cluster\s+`[^`]+`"
     r"|\b(?:on|in|of|against|for|to)\s+[`'\"*]?(?=[a-z0-9-]*(?:prod|stg|stag|dev|qa|test|sandbox|\d))"
     r"[a-z][a-z0-9]*-[a-z0-9-]+",
     re.IGNORECASE,
@@ -410,7 +410,7 @@ _HOW_TO = re.compile(
     re.IGNORECASE,
 )
 _INVOICE_REF = re.compile(
-    r"\binv[-\s]?\d|\binvoice\s+(?:number|no\.?|#)|(?<![\d,.])\d[\d,.]*\s*(?:eur|usd|gbp|chf)\b|[€$£]\s*\d"
+    r"\binv[-\s]?\d|\binvoice\s+(?:number|no\.?|#)|(?<![\d,.])\.?\d[\d,.]*\s*(?:eur|usd|gbp|chf)\b|[€$£]\s*\d"
     r"|\b(?:jan|feb|mar|apr|may|jun|jul|aug|sep|oct|nov|dec)[a-z]*\b|\b(?:this|last)\s+month",
     re.IGNORECASE,
 )
@@ -445,13 +445,31 @@ application website site our my your we it
 _GENERIC_WORDS = frozenset(stem(word) for word in _VAGUE_WORDS.split())
 VAGUE_TERMS = 2
 _ANY_WORD = re.compile(r"\w+")
+# Chinese and Japanese put no spaces between words: a run of their characters counts as a word every
+# CJK_CHARS_PER_WORD characters, and each of them as two characters in a length, so that a report written in them
+# is measured as long as the same report in a spaced script.
+_CJK = re.compile(r"[\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]+")
+CJK_CHARS_PER_WORD = 2
+
+
+def _words(text: str) -> list[str]:
+    """A text's words: spaced scripts' by their spaces, Chinese and Japanese runs in pieces of CJK_CHARS_PER_WORD."""
+    runs = _CJK.findall(text)
+    pieces = [run[i : i + CJK_CHARS_PER_WORD] for run in runs for i in range(0, len(run), CJK_CHARS_PER_WORD)]
+    return (_CJK.sub(" ", text).split() if runs else text.split()) + pieces
+
+
+def _length(text: str) -> int:
+    """Characters, a Chinese or Japanese one counting as two."""
+    return len(text) + sum(len(run) for run in _CJK.findall(text))
 
 
 def _telling_words(text: str) -> set[str]:
     """The words of a text that say what it is about (any script, ids and numbers too)."""
     return {
         word
-        for word in _ANY_WORD.findall(text.lower())
+        for token in _words(text.lower())
+        for word in _ANY_WORD.findall(token)
         if len(word) > 1 and word not in STOPWORDS and stem(word) not in _GENERIC_WORDS
     }
 
@@ -475,7 +493,7 @@ def _checks(
     draft: ReviewDraft, text: str, category: Category, secrets: list[str]
 ) -> Iterator[tuple[str, str, int, str | None]]:
     """(code, message, penalty, question) for each problem found, most important first."""
-    word_count = len(text.split())
+    word_count = len(_words(text))
     text, body = text[:MAX_TEXT], draft.body[:MAX_TEXT]
     problem = is_problem_report(text, category)
     if secrets:
@@ -486,7 +504,7 @@ def _checks(
             10,
             None,
         )
-    if word_count < MIN_WORDS or len(body.strip()) < MIN_CHARS:
+    if word_count < MIN_WORDS or _length(body.strip()) < MIN_CHARS:
         yield (
             "too_short",
             "The description is very short.",
