@@ -43,6 +43,7 @@ from helpdesk.review.matching import (  # noqa: E402
     NEAR_IDENTICAL,
     NEAR_IDENTICAL_TEXT,
     Query,
+    features,
     rivals,
     score,
 )
@@ -88,15 +89,17 @@ def base_model(issues: list[Issue], duplicates: shipped.DuplicateModel | None = 
 # ------------------------------------------------------------------------------------ duplicates
 
 
-def candidate_rows(
-    issues: list[Issue],
-) -> tuple[list[tuple[str, list[float], int, int]], dict[str, tuple[Query, list[Candidate]]]]:
+Draft = tuple[Query, list[tuple[dict[str, float], Candidate]]]  # a query and every candidate the index returned
+
+
+def candidate_rows(issues: list[Issue]) -> tuple[list[tuple[str, list[float], int, int]], dict[str, Draft]]:
     """(query id, features, label, the query's title terms) for every candidate the index returns,
-    on the reviewer's path; and each query's candidates, to count its rivals by any weights."""
+    on the reviewer's path; and each query's candidates as the engine reads them (all the index
+    returned, in its order), to count its rivals by any weights."""
     from helpdesk.review.engine import draft_query, look_up, score_candidates
 
     rows = []
-    drafts: dict[str, tuple[Query, list[Candidate]]] = {}
+    drafts: dict[str, Draft] = {}
     gold = {issue.id: issue.duplicate_of for issue in issues}
     for org, items in harness.by_org(issues).items():
         index = InMemoryCandidateSource()
@@ -109,19 +112,18 @@ def candidate_rows(
                 label = int(candidate.ticket_id == gold[issue.id])
                 rows.append((issue.id, [values[name] for name in FEATURES], label, terms))
             if scored:
-                drafts[issue.id] = (draft_query(subject, body, looked), [c for _, _, c in scored])
+                query = draft_query(subject, body, looked)
+                read = [(features(query, c), c) for c in looked.found]
+                drafts[issue.id] = (query, [(values, c) for values, c in read if values is not None])
             index.add(org, issue.id, issue.title or None, issue.body or " ")
     return rows, drafts
 
 
-def draft_rivals(draft: tuple[Query, list[Candidate]], values: list[list[float]], w: np.ndarray) -> int:
-    """The draft's rivals (helpdesk.review.matching.rivals) when the ranking weights are `w` (`values`: its
-    candidates' features, in the order of `draft`'s candidates)."""
+def draft_rivals(draft: Draft, w: np.ndarray) -> int:
+    """The draft's rivals (helpdesk.review.matching.rivals) when the ranking weights are `w`."""
     query, candidates = draft
     weights = dict(zip(FEATURES, (float(v) for v in w), strict=True))
-    named = [dict(zip(FEATURES, row, strict=True)) for row in values]
-    ranked = sorted(zip(named, candidates, strict=True), key=lambda item: -score(item[0], weights))
-    return rivals(query, ranked, weights)
+    return rivals(query, sorted(candidates, key=lambda item: -score(item[0], weights)), weights)
 
 
 def fit_logistic(x: np.ndarray, y: np.ndarray, l2: float = L2, steps: int = 50) -> tuple[np.ndarray, float]:
@@ -267,7 +269,7 @@ def train_duplicates(issues: list[Issue]) -> shipped.DuplicateModel:
         for query in sorted(real_ids - inside):
             if by_query.get(query):
                 top, margin, label = _top_two(by_query[query], fold_w)
-                tops.append([top, margin, draft_rivals(drafts[query], [v for v, _ in by_query[query]], fold_w)])
+                tops.append([top, margin, draft_rivals(drafts[query], fold_w)])
                 right.append(float(label))
                 queries.append(query)
     (a, g, r), c = fit_logistic(np.array(tops), np.array(right), l2=CALIBRATION_L2)

@@ -332,8 +332,22 @@ def test_a_report_in_chinese_or_japanese_is_measured_like_one_in_a_spaced_script
     # A short specific one is short, not vague; a Chinese or Japanese cry for help is both
     assert codes(run("本番クラスタのノードが起動しません")) >= {"too_short"}
     assert "vague" not in codes(run("本番クラスタのノードが起動しません"))
-    for vague in ("救命", "帮帮我", "助けて"):
+    for vague in (
+        "救命",
+        "帮帮我",
+        "助けて",
+        "请帮帮我",
+        "不能用了",
+        "系统出问题了",
+        "助けてください",
+        "なにもうごかない",
+    ):
         assert {"too_short", "vague"} <= codes(run(vague)), vague
+    assert "vague" not in codes(run("证书过期了"))  # "the certificate expired"
+
+
+def test_chinese_and_japanese_punctuation_is_no_word() -> None:
+    assert engine_module._words("本番、ノード、起動。kubelet！") == ["kubelet", "本番", "ノー", "ド", "起動"]
 
 
 def test_a_complete_report_has_no_issues() -> None:
@@ -365,13 +379,6 @@ def test_a_cluster_named_in_the_properties_counts() -> None:
     body = "Pods on the cluster fail with `Error: ImagePullBackOff` since this morning, only in one namespace."
     assert "no_cluster" in codes(run(body))
     assert "no_cluster" not in codes(run(body, properties={"cluster_id": "c-8f2a91"}))
-
-
-def test_a_cluster_name_after_hyphens_counts() -> None:
-    body = (
-        "Pods on the --prod-eu cluster fail with `Error: ImagePullBackOff` since this morning, only in one namespace."
-    )
-    assert "no_cluster" not in codes(run(body))
 
 
 @pytest.mark.parametrize(("amount", "named"), [(".99 usd", True), ("1.99 usd", True), ("some usd", False)])
@@ -530,21 +537,23 @@ def ranked_for_rivals(source: InMemoryCandidateSource) -> tuple[Query, list[tupl
     return engine_module.draft_query(None, OOM_PARAPHRASE, looked), ranked
 
 
-def draft_rivals(source: InMemoryCandidateSource, ranked_at_most: int = DUPLICATE_CANDIDATES) -> int:
+def draft_rivals(source: InMemoryCandidateSource) -> int:
     query, ranked = ranked_for_rivals(source)
-    return matching.rivals(query, ranked[:ranked_at_most])
+    return matching.rivals(query, ranked)
 
 
-def test_a_report_among_many_alike_is_less_likely_the_original_than_one_that_stands_alone() -> None:
+def test_a_report_among_many_alike_is_less_likely_the_original_than_one_that_stands_alone(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
     # Given the draft's best match alone in one org, and among three closer copies of it in another
     alone, crowded = crowded_org(0), crowded_org(3)
     # Then in the crowded org the best match has three rivals (it is more alike them than the draft)
     assert draft_rivals(alone) == 0 and draft_rivals(crowded) == 3
-    assert draft_rivals(crowded, ranked_at_most=1) == 0
-    # and its probability of being the draft's original is lower than where it stands alone
+    # and they lower its probability of being the draft's original (beyond what its smaller margin does)
     assert model.current().duplicates.rivals < 0
-    best_alone = score_candidates(None, OOM_PARAPHRASE, "acme", alone)[0][0]
-    assert score_candidates(None, OOM_PARAPHRASE, "acme", crowded)[0][0] < best_alone
+    with_rivals = score_candidates(None, OOM_PARAPHRASE, "acme", crowded)[0][0]
+    monkeypatch.setattr(engine_module, "rivals", lambda query, ranked: 0)
+    assert with_rivals < score_candidates(None, OOM_PARAPHRASE, "acme", crowded)[0][0]
 
 
 def test_rivals_read_a_bounded_number_of_candidates(monkeypatch: pytest.MonkeyPatch) -> None:

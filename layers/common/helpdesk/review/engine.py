@@ -385,7 +385,7 @@ _KUBERNETES = re.compile(
 )
 _CLUSTER_NAMED = re.compile(
     r"\bcluster(?:[\s_-]*(?:id|name))?\s*[:=]?\s*[`'\"*]*(?=[a-z0-9-]*[0-9-])[a-z0-9][a-z0-9-]{2,}"
-    r"|(?<![a-z0-9-])-*[`'\"*]?[a-z0-9][a-z0-9]*-[a-z0-9-]+[`'\"*]?\s+cluster\b|\bc-[0-9a-f]{4,}\b|cluster\s+`[^`]+`"
+    r"|(?<![a-z0-9-])[`'\"*]?[a-z0-9][a-z0-9]*-[a-z0-9-]+[`'\"*]?\s+cluster\b|\bc-[0-9a-f]{4,}\b|cluster\s+`[^`]+`"
     r"|\b(?:on|in|of|against|for|to)\s+[`'\"*]?(?=[a-z0-9-]*(?:prod|stg|stag|dev|qa|test|sandbox|\d))"
     r"[a-z][a-z0-9]*-[a-z0-9-]+",
     re.IGNORECASE,
@@ -449,14 +449,32 @@ _ANY_WORD = re.compile(r"\w+")
 # CJK_CHARS_PER_WORD characters, and each of them as two characters in a length, so that a report written in them
 # is measured as long as the same report in a spaced script.
 _CJK = re.compile(r"[\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]+")
+_CJK_PUNCTUATION = re.compile(r"[\u3000-\u303f\uff01-\uff0f\uff1a-\uff20\uff3b-\uff40\uff5b-\uff65]")
 CJK_CHARS_PER_WORD = 2
+# A piece that says nothing of what a report is about: of hiragana (Japanese grammar) and these characters only
+# (please, help, me, can't, use, system, problem, urgent, thanks, ...).
+_HIRAGANA = re.compile(r"[\u3040-\u309f]+")
+_GENERIC_CJK = frozenset(
+    "请帮助我你您们的了是不能用系统问题出有没吗呢啊在这那个一下什么怎么急快谢救命好坏都很还就也要会可以马上尽紧麻烦求何"
+)
 
 
 def _words(text: str) -> list[str]:
     """A text's words: spaced scripts' by their spaces, Chinese and Japanese runs in pieces of CJK_CHARS_PER_WORD."""
     runs = _CJK.findall(text)
+    if not runs:
+        return text.split()
     pieces = [run[i : i + CJK_CHARS_PER_WORD] for run in runs for i in range(0, len(run), CJK_CHARS_PER_WORD)]
-    return (_CJK.sub(" ", text).split() if runs else text.split()) + pieces
+    return _CJK_PUNCTUATION.sub(" ", _CJK.sub(" ", text)).split() + pieces
+
+
+def _telling_piece(word: str) -> bool:
+    """Whether a word (or a Chinese or Japanese piece) can say what a report is about."""
+    if len(word) < 2:
+        return False
+    if _CJK.fullmatch(word):
+        return not all(char in _GENERIC_CJK or _HIRAGANA.fullmatch(char) for char in word)
+    return word not in STOPWORDS and stem(word) not in _GENERIC_WORDS
 
 
 def _length(text: str) -> int:
@@ -466,12 +484,7 @@ def _length(text: str) -> int:
 
 def _telling_words(text: str) -> set[str]:
     """The words of a text that say what it is about (any script, ids and numbers too)."""
-    return {
-        word
-        for token in _words(text.lower())
-        for word in _ANY_WORD.findall(token)
-        if len(word) > 1 and word not in STOPWORDS and stem(word) not in _GENERIC_WORDS
-    }
+    return {word for token in _words(text.lower()) for word in _ANY_WORD.findall(token) if _telling_piece(word)}
 
 
 def _question_for_error_output(text: str) -> str:
