@@ -88,3 +88,23 @@ def test_a_duplicate_group_is_every_earlier_report_the_maintainers_linked() -> N
     assert figures["queries"] == 3
     assert figures["hit@1"] == 1 / 3  # c's first proposal, b, is of its group; b's and d's are not
     assert figures["recall@3"] == 2 / 3  # d's report of its group comes fourth
+
+
+def test_the_category_of_a_queue_with_nothing_settled_is_the_classifier_alone() -> None:
+    sys.path[:0] = [str(ROOT / "eval"), str(ROOT / "eval" / "real")]
+    from harness import Issue
+    from run_eval import category_unsettled
+
+    from helpdesk.review.engine import classify
+
+    crash = "The API pod crashes with a nil pointer panic after upgrading to 2.4.1; stack trace below."
+    issues = [
+        Issue("a", "o", "Pod crashes after upgrade", crash, "bug", None, None, (), "dev"),
+        Issue("b", "o", "Pod crashes after upgrade", crash, "billing", None, None, (), "dev"),
+        Issue("c", "o", "Unlabelled", crash, None, None, None, (), "dev"),
+    ]
+    assert classify("Pod crashes after upgrade", crash)[0].value == "bug"
+
+    figures = category_unsettled(issues)
+
+    assert figures["unsettled_category_accuracy"] == 0.5  # two labelled, one right; the unlabelled not counted
