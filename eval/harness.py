@@ -108,9 +108,7 @@ Review = Callable[[ReviewDraft, str, CandidateSource, str | None], ReviewResult]
 RANKINGS: dict[str, list[str]] = {}  # the last simulation's full candidate rankings (built-in engine)
 
 
-def simulate(
-    issues: list[Issue], review: Review, source: Callable[[], Any] = InMemoryCandidateSource
-) -> dict[str, ReviewResult]:
+def simulate(issues: list[Issue], review: Review) -> dict[str, ReviewResult]:
     """Each org's issues reviewed in order against the earlier ones (through the index), then indexed
     and, when labelled, settled under their label. Also keeps, in RANKINGS, every candidate the
     built-in engine scored, best first, proposed or not (its ranking, to compare with the baselines,
@@ -119,7 +117,7 @@ def simulate(
 
     results: dict[str, ReviewResult] = {}
     for org, items in by_org(issues).items():
-        index = source()
+        index = InMemoryCandidateSource()
         for issue in items:
             results[issue.id] = review(issue.draft, org, index, None)
             scored = score_candidates(issue.title or None, issue.body or " ", org, index)

@@ -7,7 +7,7 @@ accuracy and within-one; confidence calibration; quality scores of vague vs comp
 Baselines: TF-IDF cosine and BM25 (rank-bm25) over title + body, ranked the same way (earlier issues
 of the same project), and the majority class. See eval/real/README.md for the data.
 
-    python eval/run_eval.py [--splits dev,test,synthetic] [--engine builtin|bedrock|both] [--verbose] [--check]
+    python eval/run_eval.py [--splits dev,test,synthetic] [--engine builtin|bedrock|both] [--no-baselines] [--check]
 
 `--check` exits non-zero when a figure is below its floor (FLOORS), for `make test`.
 """
@@ -211,7 +211,6 @@ def evaluate_engine(name: str, issues: list[Issue], results: dict[str, ReviewRes
         if result.duplicates:
             top = result.duplicates[0]
             firsts.append((top.score, top.ticket_id == issue.duplicate_of))
-    report.figures["duplicate_calibration"] = None
     report.lines.append(f"  duplicate first proposals by score: {calibration(firsts)}")
 
     labelled = [(issue.category, results[issue.id].suggested_category.value) for issue in issues if issue.category]

@@ -142,7 +142,7 @@ class Assessment(BaseModel):
     @field_validator("summary", mode="before")
     @classmethod
     def _one_line(cls, value: Any) -> Any:
-        return _shorten(value, SUMMARY_CHARS) if isinstance(value, str) else value
+        return engine.shorten(value, SUMMARY_CHARS) if isinstance(value, str) else value
 
     @field_validator("duplicates", mode="before")
     @classmethod
@@ -341,20 +341,13 @@ def assess(model_id: str, draft: ReviewDraft, candidates: Sequence[Candidate] = 
     return Assessment.model_validate(calls[0].get("input"))
 
 
-def _shorten(text: str, limit: int) -> str:
-    text = " ".join(text.split())
-    return text if len(text) <= limit else text[: limit - 1].rsplit(" ", 1)[0].rstrip(",;:-") + "…"
-
-
 def _quality(assessed: AssessedQuality, secrets: list[str]) -> Quality:
     """The model's quality, redacted, and the credential warning when text had to be redacted."""
     issues = [QualityIssue(code=issue.code, message=redact(issue.message)) for issue in assessed.issues]
     score = assessed.score
     if secrets and all(issue.code != SECRET_ISSUE for issue in issues):
-        kinds = ", ".join(kind.replace("_", " ") for kind in secrets)
-        message = f"The text contains what looks like a credential ({kinds}); it was redacted. Rotate it."
-        issues.insert(0, QualityIssue(code=SECRET_ISSUE, message=message))
-        score = max(0, score - 10)
+        issues.insert(0, QualityIssue(code=SECRET_ISSUE, message=engine.secret_warning(secrets)))
+        score = max(0, score - engine.SECRET_PENALTY)
     return Quality(score=score, issues=issues)
 
 
@@ -419,7 +412,7 @@ def review(draft: ReviewDraft, org_id: str, source: CandidateSource, exclude_id:
     metrics.add_metric(name="BedrockReviews", unit=MetricUnit.Count, value=1)
     return Reviewed(
         engine=f"bedrock:{model_id}",
-        summary=_shorten(redact(assessed.summary), SUMMARY_CHARS),
+        summary=engine.shorten(redact(assessed.summary), SUMMARY_CHARS),
         suggested_category=assessed.suggested_category,
         category_confidence=round(assessed.category_confidence, 2),
         suggested_severity=assessed.suggested_severity,

@@ -181,12 +181,12 @@ def probabilities(
     body: str,
     mix: Mapping[str, int] | None = None,
     neighbours: Sequence[tuple[float, str]] = (),
-) -> dict[str, float] | None:
+) -> dict[str, float]:
     """Category → probability, given the org's category mix and the draft's settled neighbours when
-    known (None when no classifier is shipped)."""
+    known."""
     learned = model.current().category
     if learned is None:
-        return None
+        raise RuntimeError("the installed model has no category classifier (model.json ships one)")
     classes = len(learned.classes)
     prior = org_prior(mix or {}, learned.classes, neighbours)
     logits = [b + p for b, p in zip(learned.bias, prior, strict=True)]

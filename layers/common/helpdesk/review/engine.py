@@ -9,7 +9,7 @@ the source, and one scoring of its candidates, serve both. Everything it quotes 
 
 import math
 import re
-from collections.abc import Iterable, Iterator, Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from functools import cache
 
@@ -45,66 +45,30 @@ ENGINE = "builtin-2"
 DUPLICATE_CANDIDATES = 40  # tickets fetched from the index and scored
 MAX_DUPLICATES = 5
 MIN_WORDS, MIN_CHARS = 20, 100  # below either, a description is too short to act on
-MAX_TEXT = 8_000  # characters read for classification; pasted logs beyond this add nothing
+MAX_TEXT = 8_000  # characters read for severity and quality (classify.MAX_TEXT for the category)
 
 
 # ------------------------------------------------------------------------------------------- cues
 
 
 @cache
-def _compiled(table: str) -> re.Pattern[str]:
-    """One alternation per cue table (named groups c0, c1, …), compiled on first use."""
-    patterns: Iterable[str]
-    if table == "category":
-        patterns = (pattern for pattern, _ in vocab.CATEGORY_CUES)
-    else:
-        patterns = (pattern for pattern, *_ in vocab.SEVERITY_CUES)
+def _severity_cues() -> re.Pattern[str]:
+    """The severity cues as one alternation (named groups c0, c1, …), compiled on first use."""
+    patterns = (pattern for pattern, *_ in vocab.SEVERITY_CUES)
     return re.compile("|".join(f"(?P<c{i}>{p})" for i, p in enumerate(patterns)), re.IGNORECASE)
 
 
 _ADDRESS = re.compile(rf"(?<!\S)[^\s@]+@\S+\.\w+|{URL}", re.IGNORECASE)
 
 
-def _cue_hits(table: str, text: str) -> Iterator[int]:
-    """Indexes of the cues found, left to right (e-mail addresses and URLs are not read: `x@corp.dev`)."""
-    for match in _compiled(table).finditer(_ADDRESS.sub(" ", text)):
+def _cue_hits(text: str) -> Iterator[int]:
+    """Indexes of the severity cues found, left to right (e-mail addresses and URLs are not read: `x@corp.dev`)."""
+    for match in _severity_cues().finditer(_ADDRESS.sub(" ", text)):
         if match.lastgroup is not None:
             yield int(match.lastgroup[1:])
 
 
-def _damped(counts: dict[str, int]) -> dict[str, float]:
-    """A cue said twice counts one and a half times, never more."""
-    return {key: 1.0 + 0.5 * (min(n, 2) - 1) for key, n in counts.items()}
-
-
-def _count(keys: Iterable[str]) -> dict[str, int]:
-    counts: dict[str, int] = {}
-    for key in keys:
-        counts[key] = counts.get(key, 0) + 1
-    return counts
-
-
-def _softmax_top(scores: dict[str, float], temperature: float) -> tuple[str, float]:
-    best = max(scores, key=lambda key: (scores[key], key))
-    total = sum(math.exp((value - scores[best]) / temperature) for value in scores.values())
-    return best, 1.0 / total
-
-
 # --------------------------------------------------------------------------------------- category
-
-
-def category_scores(subject: str | None, body: str) -> dict[Category, float]:
-    """Evidence for each category: a prior, concept terms and phrase cues (the subject counts twice)."""
-    scores = dict(vocab.CATEGORY_PRIOR)
-    for text in (body[:MAX_TEXT], subject or ""):
-        lowered = text.lower()
-        for concept, weight in _damped(_count(c for c, _, _ in concept_spans(lowered))).items():
-            for category, value in vocab.CONCEPT_CATEGORY.get(concept, {}).items():
-                scores[category] += value * weight
-        for cue, weight in _damped(_count(str(i) for i in _cue_hits("category", lowered))).items():
-            for category, value in vocab.CATEGORY_CUES[int(cue)][1].items():
-                scores[category] += value * weight
-    return scores
 
 
 def classify(
@@ -114,14 +78,10 @@ def classify(
     neighbours: Sequence[tuple[float, str]] = (),
 ) -> tuple[Category, float]:
     """The most likely category and its probability (the shipped classifier's, given the org's category
-    mix and the draft's settled neighbours when known; the cue tables' heuristic when none is shipped)."""
+    mix and the draft's settled neighbours when known)."""
     learned = classifier.probabilities(subject, body, mix, neighbours)
-    if learned is not None:
-        best = max(learned, key=lambda name: (learned[name], name))
-        return Category(best), round(learned[best], 2)
-    scores = category_scores(subject, body)
-    best, confidence = _softmax_top({c.value: s for c, s in scores.items()}, temperature=1.6)
-    return Category(best), round(min(0.97, confidence), 2)  # a heuristic is never certain
+    best = max(learned, key=lambda name: (learned[name], name))
+    return Category(best), round(learned[best], 2)
 
 
 # --------------------------------------------------------------------------------------- severity
@@ -142,7 +102,7 @@ def severity_points(text: str, category: Category) -> tuple[float, bool]:
     whether an outage-class cue was among them."""
     points = vocab.SEVERITY_BASE[category] + (vocab.SEVERITY_PROBLEM if is_problem_report(text, category) else 0.0)
     outage = False
-    for cue in set(_cue_hits("severity", text[:MAX_TEXT].lower())):
+    for cue in set(_cue_hits(text[:MAX_TEXT].lower())):
         _, value, critical = vocab.SEVERITY_CUES[cue]
         points += value
         outage = outage or critical
@@ -266,11 +226,11 @@ def _sentence_score(sentence: str, position: int) -> float:
     return score
 
 
-def _shorten(text: str, limit: int) -> str:
+def shorten(text: str, limit: int) -> str:
     text = " ".join(text.split())
     if len(text) <= limit:
         return text
-    cut = text[: limit - 1].rsplit(" ", 1)[0] or text[: limit - 1]
+    cut = text[: limit - 1].rsplit(" ", 1)[0]
     return cut.rstrip(",;:-") + "…"
 
 
@@ -291,7 +251,7 @@ def summarize(subject: str | None, body: str) -> str:
     status = _STATUS_TOKEN.search(body)
     if status and status.group(0).lower() not in line.lower() and len(line) + len(status.group(0)) + 3 <= SUMMARY_CHARS:
         line = f"{line.rstrip('.')} ({status.group(0)})"
-    return _shorten(redact_report(line)[0], SUMMARY_CHARS)
+    return shorten(redact_report(line)[0], SUMMARY_CHARS)
 
 
 # ---------------------------------------------------------------------------------------- quality
@@ -502,6 +462,15 @@ def _question_for_error_output(text: str) -> str:
     return f"Can you paste the exact error message or output ({hint})?"
 
 
+SECRET_PENALTY = 10
+
+
+def secret_warning(secrets: list[str]) -> str:
+    """What a review says when the text held credentials (their kinds), which were redacted."""
+    kinds = ", ".join(kind.replace("_", " ") for kind in secrets)
+    return f"The text contains what looks like a credential ({kinds}); it was redacted. Rotate it."
+
+
 def _checks(
     draft: ReviewDraft, text: str, category: Category, secrets: list[str]
 ) -> Iterator[tuple[str, str, int, str | None]]:
@@ -510,13 +479,7 @@ def _checks(
     text, body = text[:MAX_TEXT], draft.body[:MAX_TEXT]
     problem = is_problem_report(text, category)
     if secrets:
-        kinds = ", ".join(kind.replace("_", " ") for kind in secrets)
-        yield (
-            "contains_secret",
-            f"The text contains what looks like a credential ({kinds}); it was redacted. Rotate it.",
-            10,
-            None,
-        )
+        yield "contains_secret", secret_warning(secrets), SECRET_PENALTY, None
     if word_count < MIN_WORDS or _length(body.strip()) < MIN_CHARS:
         yield (
             "too_short",

@@ -22,6 +22,7 @@ symptom among many alike, rather than the one the draft repeats).
 
 import math
 import re
+from collections import Counter
 from collections.abc import Iterable, Mapping, Sequence
 from functools import lru_cache
 
@@ -134,12 +135,7 @@ class Query:
 
 
 def _words_vector(text: str, idf: Rarity) -> dict[str, float]:
-    counts: dict[str, int] = {}
-    for term in words(text):
-        counts[term] = counts.get(term, 0) + 1
-    weights = {term: (1.0 + math.log(n)) * idf(term) for term, n in counts.items()}
-    norm = math.sqrt(sum(w * w for w in weights.values())) or 1.0
-    return {term: w / norm for term, w in weights.items()}
+    return vector(Analysis(title=(), terms=dict(Counter(words(text)))), idf)
 
 
 def _share(terms: tuple[str, ...], other: Mapping[str, object] | tuple[str, ...], idf: Rarity) -> float:

@@ -17,7 +17,7 @@ import json
 import math
 import zlib
 from array import array
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 
 PATH = Path(__file__).with_name("model.json")
@@ -50,7 +50,6 @@ class Model:
     df: dict[str, int]
     duplicates: DuplicateModel
     category: CategoryModel | None = None
-    meta: dict[str, object] = field(default_factory=dict)
 
     def idf(self, term: str) -> float:
         """Rarity of a term in the training tickets: ln((N + 1) / (df + 1)) + 1; unseen terms are rare."""
@@ -93,7 +92,6 @@ def from_json(data: dict) -> Model:
             rivals=float(dup.get("rivals", 0.0)),
         ),
         category=category,
-        meta=dict(data.get("meta", {})),
     )
 
 

@@ -1,8 +1,8 @@
 """Duplicate search that stays fast as an org grows: an index kept as tickets are written.
 
 For every ticket the data layer stores
-- its `keys` (at most 32): one per telling term of its title (every one: identical or near-identical
-  titles are the strongest evidence there is), per adjacent pair of title terms, per telling term of
+- its `keys` (at most 32): one per telling term of its title (its TITLE_KEYS rarest: identical or
+  near-identical titles are the strongest evidence there is), per adjacent pair of title terms, per telling term of
   its body, and per normalised error line (a fingerprint: numbers, hex, paths and timestamps removed).
   Each key is a posting list: a single rare title term or error fingerprint is enough to find a
   ticket, and the data layer caps every list, so a review reads a bounded number of items;
@@ -173,9 +173,9 @@ def analyse(subject: str | None, body: str) -> Analysis:
 Rarity = Callable[[str], float]
 
 
-def weight(term: str, count: int, idf: Rarity | None = None) -> float:
-    """A term's weight in a ticket: sublinear frequency × rarity (by default the shipped prior's)."""
-    return (1.0 + math.log(count)) * (idf or model.current().idf)(term)
+def weight(term: str, count: int, idf: Rarity) -> float:
+    """A term's weight in a ticket: sublinear frequency × rarity."""
+    return (1.0 + math.log(count)) * idf(term)
 
 
 def _ranked(analysis: Analysis, limit: int, exclude: Iterable[str] = ()) -> list[str]:
@@ -248,9 +248,8 @@ def parse_signature(sig: str) -> Analysis | None:
     )
 
 
-def vector(analysis: Analysis, idf: Rarity | None = None) -> dict[str, float]:
+def vector(analysis: Analysis, idf: Rarity) -> dict[str, float]:
     """Unit-length tf-idf vector of a ticket's terms."""
-    idf = idf or model.current().idf
     weights = {term: weight(term, n, idf) for term, n in analysis.terms.items()}
     norm = math.sqrt(sum(w * w for w in weights.values())) or 1.0
     return {term: w / norm for term, w in weights.items()}
@@ -260,14 +259,6 @@ def cosine(a: Mapping[str, float], b: Mapping[str, float]) -> float:
     if len(a) > len(b):
         a, b = b, a
     return sum(w * b[t] for t, w in a.items() if t in b)
-
-
-def similarity(sig_a: str, sig_b: str) -> float:
-    """Cosine similarity of two signatures' weighted terms, 0..1 (0 for an empty one or another scheme)."""
-    a, b = parse_signature(sig_a), parse_signature(sig_b)
-    if a is None or b is None or not a.terms or not b.terms:
-        return 0.0
-    return round(min(1.0, cosine(vector(a), vector(b))), 4)
 
 
 @dataclass(frozen=True)

@@ -1,8 +1,8 @@
 """Text handling shared by the classifier and the duplicate index.
 
-`terms()` turns a ticket into normalised terms: lower case, light stemming, stop words out, ids and
-hashes out, and paraphrases folded into one concept term (`#oom` for "OOMKilled", "out of memory",
-"exit code 137"), so two people describing the same problem in their own words share terms.
+Concept terms fold paraphrases into one (`#oom` for "OOMKilled", "out of memory", "exit code 137"),
+so two people describing the same problem in their own words share terms; `terms()` (lower case,
+light stemming, stop words, ids and hashes out, concepts in) is what the summary's sentence scorer reads.
 """
 
 import re
