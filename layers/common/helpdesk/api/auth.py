@@ -29,11 +29,15 @@ def parse_roles(value: Any) -> frozenset[str]:
     return frozenset(role.strip() for role in text.replace(",", " ").split() if role.strip())
 
 
+def headers(event: dict[str, Any]) -> dict[str, str]:
+    """An HTTP API event's request headers, their names lower-cased."""
+    return {name.lower(): value for name, value in (event.get("headers") or {}).items()}
+
+
 def token_claims(event: dict[str, Any]) -> dict[str, Any] | None:
     """The payload of the bearer token the authorizer verified, with its JSON types; None when the
     request carries none that can be read."""
-    headers = {name.lower(): value for name, value in (event.get("headers") or {}).items()}
-    scheme, _, token = (headers.get("authorization") or "").partition(" ")
+    scheme, _, token = (headers(event).get("authorization") or "").partition(" ")
     parts = token.strip().split(".")
     if scheme.lower() != "bearer" or len(parts) != 3:
         return None

@@ -21,7 +21,7 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 from pydantic import BaseModel, ValidationError
 
 from helpdesk.api import problems
-from helpdesk.api.auth import caller_from_event
+from helpdesk.api.auth import caller_from_event, headers
 from helpdesk.domain.errors import (
     HelpdeskError,
     InvalidRequest,
@@ -90,7 +90,7 @@ class Request:
 
     @property
     def headers(self) -> dict[str, str]:
-        return {name.lower(): value for name, value in (self.event.get("headers") or {}).items()}
+        return headers(self.event)
 
     @property
     def query(self) -> dict[str, str]:
@@ -116,10 +116,6 @@ class Api:
 
     routes: dict[str, tuple[RouteSpec, Callable[..., Response]]] = field(default_factory=dict)
     request: Request = field(default_factory=lambda: Request({}))
-
-    @property
-    def event(self) -> dict[str, Any]:
-        return self.request.event
 
     def caller(self) -> Caller:
         return caller_from_event(self.request.event)

@@ -19,7 +19,7 @@ from aws_lambda_powertools.utilities.idempotency.exceptions import (
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from helpdesk.api import problems
-from helpdesk.api.auth import caller_from_event
+from helpdesk.api.auth import caller_from_event, headers
 from helpdesk.domain.errors import HelpdeskError
 from helpdesk.observability import logger
 from helpdesk.settings import settings
@@ -69,8 +69,7 @@ def idempotent_resolve(resolve: Any) -> Any:
         return response
 
     def resolve_once(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
-        headers = {name.lower(): value for name, value in (event.get("headers") or {}).items()}
-        key = headers.get(HEADER)
+        key = headers(event).get(HEADER)
         if key is None:
             return resolve(event, context)
         if not re.fullmatch(KEY_PATTERN, key):

@@ -33,7 +33,7 @@ from helpdesk.domain.models import (
     timestamp,
 )
 
-__all__ = ["WAITING_ON", "Outcome", "can_support_set"]
+__all__ = ["Outcome"]
 
 SUPPORT_SETTABLE = frozenset({Status.TRIAGING, Status.IN_PROGRESS, Status.RESOLVED})
 TIMELINE_FIELDS = ("status", "assignee", "severity", "category", "subject")

@@ -17,7 +17,7 @@ never a message's text. Every detail model here has its JSON Schema in schemas/e
 
 import json
 import uuid
-from typing import Any, Literal
+from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -28,17 +28,6 @@ from helpdesk.store.stream import StreamRecord
 SOURCE = "helpdesk"
 SCHEMA_VERSION = "1"
 _NAMESPACE = uuid.UUID("2f8c1b6e-7d3a-4c0e-9a55-5e1f0c9d7b21")
-
-DetailType = Literal[
-    "Ticket Created",
-    "Ticket Replied",
-    "Ticket Status Changed",
-    "Ticket Assigned",
-    "Ticket Closed",
-    "Review Completed",
-    "Attachment Rejected",
-    "Response Target Breached",
-]
 
 
 class Actor(BaseModel):

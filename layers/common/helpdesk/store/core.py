@@ -12,12 +12,11 @@ Layout (one partition per ticket, so a whole conversation is one Query):
   NOTIFIED#<stream event id> / <recipient>   a mail the notifier sent (store.claims); expires (ttl)
 Indexes (newest first, ULIDs sort by time; only ticket items carry their keys): see store.tickets.
 
-Only modules of `helpdesk.store` speak DynamoDB. They take and return domain models, and turn
-refused writes into domain exceptions here (`refusals`), with `raise … from`."""
+Only modules of `helpdesk.store` speak DynamoDB. They take and return domain models, and tell refused
+writes apart here (`refused`, `conflicted`) for the domain exceptions they raise, with `raise … from`."""
 
 import time
-from collections.abc import Callable, Iterator, Sequence
-from contextlib import contextmanager
+from collections.abc import Sequence
 from typing import Any
 
 import boto3
@@ -232,16 +231,3 @@ def conflicted(exc: ClientError) -> bool:
     """A transaction cancelled because another one touched the same item at the same moment."""
     reasons = exc.response.get("CancellationReasons") or []
     return any(reason.get("Code") == "TransactionConflict" for reason in reasons)
-
-
-@contextmanager
-def refusals(explain: Callable[[int, Item | None], Exception]) -> Iterator[None]:
-    """Turn a write refused by its condition into the domain exception `explain(index, old item)`
-    gives; every other error passes through."""
-    try:
-        yield
-    except ClientError as exc:
-        found = refused(exc)
-        if found is not None:
-            raise explain(*found) from exc
-        raise

@@ -20,11 +20,11 @@ import random
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
 from typing import Any
 
 from botocore.exceptions import ClientError
 
+from helpdesk.domain import deadlines
 from helpdesk.domain.errors import AttachmentLimitReached, Conflict, MalformedRequest, TicketNotFound, TryAgain
 from helpdesk.domain.lifecycle import Outcome
 from helpdesk.domain.models import (
@@ -76,7 +76,7 @@ COMPUTED = {"review", "waiting_on", "response_breached", *HIDDEN}
 
 
 def epoch_ms(at: str) -> int:
-    return int(datetime.fromisoformat(at.replace("Z", "+00:00")).astimezone(UTC).timestamp() * 1000)
+    return int(deadlines.parse(at).timestamp() * 1000)
 
 
 def index_keys(ticket: Ticket) -> dict[str, Any]:
