@@ -113,7 +113,7 @@ def simulate(issues: list[Issue], review: Review) -> dict[str, ReviewResult]:
     and, when labelled, settled under their label. Also keeps, in RANKINGS, every candidate the
     built-in engine scored, best first, proposed or not (its ranking, to compare with the baselines,
     which always rank)."""
-    from helpdesk.review.engine import score_candidates
+    from helpdesk.review.engine import predicted_categories, score_candidates
 
     results: dict[str, ReviewResult] = {}
     for org, items in by_org(issues).items():
@@ -122,7 +122,8 @@ def simulate(issues: list[Issue], review: Review) -> dict[str, ReviewResult]:
             results[issue.id] = review(issue.draft, org, index, None)
             scored = score_candidates(issue.title or None, issue.body or " ", org, index)
             RANKINGS[issue.id] = [candidate.ticket_id for _, _, candidate in scored]
-            index.add(org, issue.id, issue.title or None, issue.body or " ")
+            predicted = predicted_categories(issue.title or None, issue.body or " ")
+            index.add(org, issue.id, issue.title or None, issue.body or " ", predicted=predicted)
             if issue.category:
                 index.settle(org, issue.category, issue.id)
     return results

@@ -46,6 +46,7 @@ FLOORS: dict[str, dict[str, float]] = {
         "false_alarms_max": 0.12,
         "category_accuracy": 0.85,
         "category_macro_f1": 0.83,
+        "unsettled_category_accuracy": 0.84,
     },
     "test": {
         "ranking_recall@3": 0.70,
@@ -58,10 +59,20 @@ FLOORS: dict[str, dict[str, float]] = {
         "ranking_hit@1": 0.32,
         "category_accuracy": 0.66,
         "category_macro_f1": 0.60,
+        # Nothing settled, the classifier read against the org's own predicted mix (decided on dev and the
+        # synthetic set held out): 0.683 -> 0.703 since 2026-12-08.
+        "unsettled_category_accuracy": 0.68,
     },
     # The synthetic set is trained on, but read as one org its settled tickets most like a report now weigh
-    # on its category too (held out in 5 parts, 0.721 -> 0.756 with them; trained on, 0.907 -> 0.878).
-    "synthetic": {"ranking_recall@3": 0.97, "hit@1": 0.55, "false_alarms_max": 0.04, "category_accuracy": 0.86},
+    # on its category too (held out in 5 parts, 0.721 -> 0.756 with them; trained on, 0.907 -> 0.878). So does
+    # its own predicted mix before anything is settled (held out, 0.692 -> 0.797; trained on, 0.913 -> 0.837).
+    "synthetic": {
+        "ranking_recall@3": 0.97,
+        "hit@1": 0.55,
+        "false_alarms_max": 0.04,
+        "category_accuracy": 0.86,
+        "unsettled_category_accuracy": 0.82,
+    },
 }
 
 VAGUE_EXAMPLE = ReviewDraft(subject="help", body="it doesnt work")
@@ -329,15 +340,22 @@ def builtin_engine() -> harness.Review:
 
 def category_unsettled(issues: list[Issue]) -> dict[str, float | None]:
     """The built-in category in a queue where nothing is settled yet (no category mix, no settled
-    neighbours): the classifier alone, as a new org, or a check that files reports and resolves none, sees it."""
-    from helpdesk.review.engine import classify
+    neighbours), as a new org, or a check that files reports and resolves none, sees it: each org's
+    reports reviewed in order, the classifier's predictions for its earlier ones summed as its index
+    sums them."""
+    from helpdesk.review.engine import classify, predicted_categories
     from helpdesk.review.redact import redact_report
 
     labelled = []
-    for issue in issues:
-        if issue.category:
-            subject = redact_report(issue.draft.subject)[0] if issue.draft.subject else None
-            labelled.append((issue.category, classify(subject, redact_report(issue.draft.body)[0])[0].value))
+    for items in harness.by_org(issues).values():
+        sums: dict[str, float] = {}
+        for reports, issue in enumerate(items):
+            if issue.category:
+                subject = redact_report(issue.draft.subject)[0] if issue.draft.subject else None
+                body = redact_report(issue.draft.body)[0]
+                labelled.append((issue.category, classify(subject, body, {}, (), sums, reports)[0].value))
+            for name, chance in predicted_categories(issue.draft.subject, issue.draft.body).items():
+                sums[name] = sums.get(name, 0.0) + chance
     return {
         "unsettled_category_accuracy": _ratio(sum(g == p for g, p in labelled), len(labelled)),
         "unsettled_category_macro_f1": macro_f1(labelled),

@@ -414,7 +414,9 @@ def fit_softmax(x: Sparse, y: np.ndarray, weight: np.ndarray) -> tuple[np.ndarra
     return w, b
 
 
-def quantised(w: np.ndarray, b: np.ndarray, temperature: float) -> shipped.CategoryModel:
+def quantised(
+    w: np.ndarray, b: np.ndarray, temperature: float, typical: tuple[float, ...] = ()
+) -> shipped.CategoryModel:
     scale = np.maximum(np.abs(w).max(axis=0), 1e-9) / 127.0
     q = np.clip(np.round(w / scale), -127, 127).astype(int)
     return shipped.CategoryModel(
@@ -424,18 +426,23 @@ def quantised(w: np.ndarray, b: np.ndarray, temperature: float) -> shipped.Categ
         scale=tuple(round(float(v), 8) for v in scale),
         bias=tuple(round(float(v), 4) for v in b),
         temperature=temperature,
+        typical=typical,
     )
 
 
-def train_category(issues: list[Issue], temperature: float = 1.0) -> shipped.CategoryModel:
+def train_category(
+    issues: list[Issue], calibration: tuple[float, tuple[float, ...]] = (1.0, ())
+) -> shipped.CategoryModel:
     x, y, weight = _category_matrix(category_examples(issues))
     w, b = fit_softmax(x, y, weight)
-    return quantised(w, b, temperature)
+    return quantised(w, b, *calibration)
 
 
-def category_temperature(issues: list[Issue]) -> float:
+def category_calibration(issues: list[Issue]) -> tuple[float, tuple[float, ...]]:
     """The softmax temperature that makes cross-validated confidences honest (least log loss on the
-    real reports, each predicted by a model that never saw its project)."""
+    real reports, each predicted by a model that never saw its project), and the mean probability of
+    each class at that temperature over the same predictions: what the classifier says of a project it
+    has not seen, on average (helpdesk.review.classify reads an org's own average against it)."""
     real = [issue for issue in issues if issue.split != "synthetic" and issue.category]
     logits, gold = [], []
     for fold in range(FOLDS):
@@ -456,7 +463,10 @@ def category_temperature(issues: list[Issue]) -> float:
         loss = -(scaled[np.arange(len(g)), g] - np.log(np.exp(scaled).sum(axis=1))).mean()
         if loss < best_loss:
             best, best_loss = round(float(temperature), 2), loss
-    return best
+    scaled = z / best
+    scaled -= scaled.max(axis=1, keepdims=True)
+    chances = np.exp(scaled) / np.exp(scaled).sum(axis=1, keepdims=True)
+    return best, tuple(round(float(v), 4) for v in chances.mean(axis=0))
 
 
 # ------------------------------------------------------------------------------------ main
@@ -468,7 +478,7 @@ def fit(issues: list[Issue], calibrate: bool = True) -> shipped.Model:
     base = base_model(issues)
     shipped.install(base)
     duplicates = train_duplicates(issues)
-    category = train_category(issues, category_temperature(issues) if calibrate else 1.0)
+    category = train_category(issues, category_calibration(issues) if calibrate else (1.0, ()))
     return shipped.Model(docs=base.docs, df=base.df, duplicates=duplicates, category=category)
 
 
@@ -501,6 +511,7 @@ def to_json(model: shipped.Model, issues: list[Issue]) -> str:
             "scale": list(c.scale),
             "bias": list(c.bias),
             "temperature": c.temperature,
+            "typical": list(c.typical),
             "weights": shipped.pack_int8(list(c.weights)),
         }
     return json.dumps(data, separators=(",", ":"), sort_keys=False) + "\n"

@@ -161,6 +161,43 @@ def test_the_orgs_settled_tickets_move_a_report_that_reads_both_ways() -> None:
     assert (got.suggested_category.value, got.category_confidence) == (best, round(in_bugs[best], 2))
 
 
+def predicted_org(category: str, reports: int = 20) -> InMemoryCandidateSource:
+    """An org that has settled nothing, whose indexed reports the classifier read as `category`."""
+    source = InMemoryCandidateSource()
+    for n in range(reports):
+        chances = dict.fromkeys(model.current().category.classes, 0.02)  # type: ignore[union-attr]
+        chances[category] = 0.88
+        source.add("acme", f"01P{n:023d}", f"Report {n}", "Unrelated words.", predicted=chances)
+    return source
+
+
+def test_before_an_org_settles_anything_what_its_reports_read_as_moves_a_report_that_reads_both_ways() -> None:
+    # Given a report that could be a question or a bug
+    subject, body = PENDING
+    alone = classify.probabilities(subject, body)
+    # When it is filed in an org whose 20 reports, none settled, read as bugs, and in one whose read as questions
+    in_bugs = run(body, subject, source=predicted_org("bug"))
+    in_questions = run(body, subject, source=predicted_org("technical"))
+    # Then each leans to what its org's reports read as; a new org's is the classifier's alone
+    assert in_bugs.suggested_category is Category.BUG and in_questions.suggested_category is Category.TECHNICAL
+    assert max(alone.values()) < 0.8 < in_questions.category_confidence
+    assert classify.probabilities(subject, body, {}, (), {}, 0) == alone
+
+
+def test_the_predicted_shift_is_bounded_and_yields_to_the_settled_mix() -> None:
+    learned = model.current().category
+    assert learned is not None and len(learned.typical) == len(learned.classes)
+    # An org whose 1,000 reports all read as `other`, the rarest class, moves it by at most PREDICTED_CAP
+    shift = classify.predicted_shift({"other": 1000.0}, 1000, learned)
+    assert max(shift) == pytest.approx(learned.temperature * classify.PREDICTED_CAP)
+    assert min(shift) == pytest.approx(-learned.temperature * classify.PREDICTED_CAP)
+    assert classify.predicted_shift({}, 0, learned) == [0.0] * len(learned.classes)
+    # And once the org has settled a ticket, its mix decides, not what its reports read as
+    subject, body = PENDING
+    with_mix = classify.probabilities(subject, body, {"bug": 3})
+    assert classify.probabilities(subject, body, {"bug": 3}, (), {"technical": 1000.0}, 1000) == with_mix
+
+
 LIKE_PENDING = ("Pods stay Pending after the 1.29 upgrade", "Since our upgrade to 1.29 all new pods stay in Pending.")
 
 

@@ -90,7 +90,7 @@ def test_a_duplicate_group_is_every_earlier_report_the_maintainers_linked() -> N
     assert figures["recall@3"] == 2 / 3  # d's report of its group comes fourth
 
 
-def test_the_category_of_a_queue_with_nothing_settled_is_the_classifier_alone() -> None:
+def test_the_category_of_a_queue_with_nothing_settled_counts_each_labelled_report_once() -> None:
     sys.path[:0] = [str(ROOT / "eval"), str(ROOT / "eval" / "real")]
     from harness import Issue
     from run_eval import category_unsettled

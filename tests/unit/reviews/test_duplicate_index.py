@@ -20,6 +20,7 @@ def tickets(count: int, prefix: str = "01T") -> list[tuple[str, str, str]]:
 
 
 def index_both(org: str, items: list[tuple[str, str, str]], cap: int):
+    from helpdesk.review.engine import predicted_categories
     from helpdesk.review.similarity import InMemoryCandidateSource, index_entry, title_of
     from helpdesk.store import duplicates
     from helpdesk.store.core import TABLE, ticket_key
@@ -27,7 +28,8 @@ def index_both(org: str, items: list[tuple[str, str, str]], cap: int):
     memory = InMemoryCandidateSource(cap=cap)
     table = boto3.client("dynamodb", region_name="eu-west-1")
     for n, (ticket_id, subject, body) in enumerate(items):
-        memory.add(org, ticket_id, subject, body)
+        predicted = predicted_categories(subject, body)
+        memory.add(org, ticket_id, subject, body, predicted=predicted)
         entry = index_entry(subject, body)
         # as helpdesk.store.tickets keeps it (the org's mix, helpdesk.store.categories, is not compared here)
         settled = {"settled_category": {"S": "bug"}} if n % 3 == 0 else {}
@@ -41,7 +43,7 @@ def index_both(org: str, items: list[tuple[str, str, str]], cap: int):
                 "dup_signature": {"S": entry.signature}, "dup_snippet": {"S": entry.snippet}, **settled,
             },
         )  # fmt: skip
-        duplicates.post(org, ticket_id, entry.keys)
+        duplicates.post(org, ticket_id, entry.keys, predicted)
     return memory
 
 
@@ -68,6 +70,9 @@ def test_the_table_answers_as_the_in_memory_index(aws, monkeypatch, cap: int) ->
         assert {c.settled for c in in_table} == {"bug", None}
         assert in_table.indexed == in_memory.indexed == 40  # type: ignore[attr-defined]
         assert in_table.counts == in_memory.counts  # type: ignore[attr-defined]
+        assert in_table.predicted_reports == in_memory.predicted_reports == 40  # type: ignore[attr-defined]
+        assert in_table.predicted == pytest.approx(in_memory.predicted)  # type: ignore[attr-defined]
+        assert sum(in_table.predicted.values()) == pytest.approx(40, abs=0.01)  # type: ignore[attr-defined]
         assert all(c.ticket_id.startswith("01T") for c in in_table)
 
 

@@ -14,7 +14,13 @@ class TableCandidateSource:
         scores = score_postings(found.ids, keys, found.indexed, found.counts)
         ranked = rank_postings(scores, limit)
         if not ranked:
-            return Candidates(counts=found.counts, indexed=found.indexed, categories=found.categories)
+            return Candidates(
+                counts=found.counts,
+                indexed=found.indexed,
+                categories=found.categories,
+                predicted=found.predicted,
+                predicted_reports=found.predicted_reports,
+            )
         stored = duplicates.signatures(org_id, ranked)
         return Candidates(
             (
@@ -33,4 +39,6 @@ class TableCandidateSource:
             counts=found.counts,
             indexed=found.indexed,
             categories=found.categories,
+            predicted=found.predicted,
+            predicted_reports=found.predicted_reports,
         )

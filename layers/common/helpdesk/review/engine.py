@@ -76,10 +76,12 @@ def classify(
     body: str,
     mix: Mapping[str, int] | None = None,
     neighbours: Sequence[tuple[float, str]] = (),
+    predicted: Mapping[str, float] | None = None,
+    reports: int = 0,
 ) -> tuple[Category, float]:
     """The most likely category and its probability (the shipped classifier's, given the org's category
-    mix and the draft's settled neighbours when known)."""
-    learned = classifier.probabilities(subject, body, mix, neighbours)
+    mix and the draft's settled neighbours when known, or else its reports' predicted categories)."""
+    learned = classifier.probabilities(subject, body, mix, neighbours, predicted, reports)
     best = max(learned, key=lambda name: (learned[name], name))
     return Category(best), round(learned[best], 2)
 
@@ -559,6 +561,19 @@ class Lookup:
         """The org's settled tickets per category (empty when the source does not keep them)."""
         return getattr(self.found, "categories", {})
 
+    @property
+    def predicted(self) -> tuple[dict[str, float], int]:
+        """The classifier's probabilities summed over the org's indexed reports, and how many they are
+        (empty when the source does not keep them)."""
+        return getattr(self.found, "predicted", {}), getattr(self.found, "predicted_reports", 0)
+
+
+def predicted_categories(subject: str | None, body: str) -> dict[str, float]:
+    """The classifier's probabilities for a ticket, read alone (no org), as its org's index sums them."""
+    body = redact_report(body)[0]
+    subject = redact_report(subject)[0] if subject else None
+    return {name: round(chance, 4) for name, chance in classifier.probabilities(subject, body).items()}
+
 
 def look_up(subject: str | None, body: str, org_id: str, source: CandidateSource, statistics: bool = True) -> Lookup:
     """Read the org's index for the draft. A draft without keys has no candidates: the source is read
@@ -656,7 +671,7 @@ def review(
     properties = " ".join(f"{key}: {value}" for key, value in sorted(draft.properties.items()))
     looked = looked or look_up(subject, body, org_id, source)
     scored = score_candidates(subject, body, org_id, source, exclude_id, looked)
-    category, category_confidence = classify(subject, body, looked.mix, settled_neighbours(scored))
+    category, category_confidence = classify(subject, body, looked.mix, settled_neighbours(scored), *looked.predicted)
     severity, severity_confidence = assess_severity(f"{text}\n{properties}", category)
     reviewed = draft.model_copy(update={"body": body, "subject": subject})
     quality, questions = assess_quality(reviewed, text, draft.category or category, secrets)

@@ -42,6 +42,7 @@ class CategoryModel:
     scale: tuple[float, ...]
     bias: tuple[float, ...]
     temperature: float = 1.0  # calibration: probabilities are softmax(logits / temperature)
+    typical: tuple[float, ...] = ()  # the mean probability of each class over reports of projects it never saw
 
 
 @dataclass(frozen=True)
@@ -78,6 +79,7 @@ def from_json(data: dict) -> Model:
             scale=tuple(cat["scale"]),
             bias=tuple(cat["bias"]),
             temperature=float(cat.get("temperature", 1.0)),
+            typical=tuple(float(v) for v in cat.get("typical", ())),
         )
     return Model(
         docs=int(data["docs"]),

@@ -379,9 +379,10 @@ class Candidate:
 class Candidates(list[Candidate]):
     """What a source returns: the candidates, best first, and the org statistics it read on the way:
     `counts`, how many of the org's tickets were posted under each of the draft's keys, `indexed`,
-    how many tickets the org's index holds, and `categories`, how many of its tickets are settled
-    under each category (helpdesk.store.categories). A plain list is fine too (the engine then uses
-    its priors)."""
+    how many tickets the org's index holds, `categories`, how many of its tickets are settled
+    under each category (helpdesk.store.categories), and `predicted`, the classifier's probabilities
+    summed over `predicted_reports` of its indexed tickets. A plain list is fine too (the engine then
+    uses its priors)."""
 
     def __init__(
         self,
@@ -389,11 +390,15 @@ class Candidates(list[Candidate]):
         counts: Mapping[str, int] | None = None,
         indexed: int = 0,
         categories: Mapping[str, int] | None = None,
+        predicted: Mapping[str, float] | None = None,
+        predicted_reports: int = 0,
     ):
         super().__init__(items)
         self.counts = dict(counts or {})
         self.indexed = indexed
         self.categories = dict(categories or {})
+        self.predicted = dict(predicted or {})
+        self.predicted_reports = predicted_reports
 
 
 class CandidateSource(Protocol):
@@ -445,7 +450,7 @@ class InMemoryCandidateSource:
     """The index in a dict, for tests and the evaluation; it keeps the data layer's rules
     (helpdesk.store.duplicates): a posting list takes at most `cap` ids (later tickets only count),
     and the org's indexed tickets are counted; so are its settled tickets per category
-    (helpdesk.store.categories)."""
+    (helpdesk.store.categories) and, for tickets added with them, their predicted categories."""
 
     cap: int = 200
     _postings: dict[tuple[str, str], list[str]] = field(default_factory=dict)
@@ -453,9 +458,24 @@ class InMemoryCandidateSource:
     _tickets: dict[tuple[str, str], Candidate] = field(default_factory=dict)
     _indexed: Counter[str] = field(default_factory=Counter)
     _settled: dict[str, Counter[str]] = field(default_factory=dict)
+    _predicted: dict[str, tuple[dict[str, float], int]] = field(default_factory=dict)
 
-    def add(self, org_id: str, ticket_id: str, subject: str | None, body: str, status: str = "open") -> None:
-        """Index a ticket, as the reviewer does once it has reviewed it."""
+    def add(
+        self,
+        org_id: str,
+        ticket_id: str,
+        subject: str | None,
+        body: str,
+        status: str = "open",
+        predicted: Mapping[str, float] | None = None,
+    ) -> None:
+        """Index a ticket, as the reviewer does once it has reviewed it (with the classifier's
+        `predicted` probabilities for it, helpdesk.review.engine.predicted_categories)."""
+        if predicted:
+            sums, reports = self._predicted.get(org_id, ({}, 0))
+            for name, chance in predicted.items():
+                sums[name] = sums.get(name, 0.0) + chance
+            self._predicted[org_id] = (sums, reports + 1)
         entry = index_entry(subject, body)
         self._tickets[(org_id, ticket_id)] = Candidate(
             ticket_id=ticket_id,
@@ -494,4 +514,12 @@ class InMemoryCandidateSource:
             replace(self._tickets[(org_id, ticket_id)], match=round(scores[ticket_id], 4))
             for ticket_id in rank_postings(scores, limit)
         ]
-        return Candidates(found, counts=counts, indexed=total, categories=self._settled.get(org_id, {}))
+        predicted, reports = self._predicted.get(org_id, ({}, 0))
+        return Candidates(
+            found,
+            counts=counts,
+            indexed=total,
+            categories=self._settled.get(org_id, {}),
+            predicted=predicted,
+            predicted_reports=reports,
+        )

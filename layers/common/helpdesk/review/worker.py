@@ -91,7 +91,7 @@ def review_ticket(ticket_id: str) -> None:
         tickets.change(ticket_id, None, act)
     except (Reviewed, TicketClosed):
         return  # recorded already, or closed before its review ran: nothing lands after the close
-    duplicates.post(ticket.org_id, ticket.id, entry.keys)
+    duplicates.post(ticket.org_id, ticket.id, entry.keys, engine.predicted_categories(ticket.subject, first.body))
 
 
 def review_draft(review_id: str) -> None:
@@ -111,4 +111,4 @@ def index_ticket(ticket_id: str) -> None:
     ticket, first = found
     entry = index_entry(ticket.subject, first.body)
     reviews.set_duplicate_fields(ticket.id, _duplicate_fields(entry))
-    duplicates.post(ticket.org_id, ticket.id, entry.keys)
+    duplicates.post(ticket.org_id, ticket.id, entry.keys, engine.predicted_categories(ticket.subject, first.body))

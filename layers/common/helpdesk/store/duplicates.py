@@ -7,7 +7,10 @@
                                         MAX_POSTINGS ids in one string (sorted, space-separated), once it
                                         is full; `n`: how many tickets were posted under it, also past the
                                         cap (the key's document frequency in the org)
-  DUPIDX#<org>#~count / POSTINGS       `n`: how many tickets the org's index holds
+  DUPIDX#<org>#~count / POSTINGS       `n`: how many tickets the org's index holds; `p_<category>`: the
+                                        classifier's probability of each category summed over them, and
+                                        `pn`, over how many (tickets posted with it: the category a
+                                        review suggests before the org has settled any, classify.py)
   TICKET#<id> / TICKET                  also carries the ticket's `dup_signature` and `dup_snippet`
                                         (and, from helpdesk.store.tickets, its `settled_category`)
 
@@ -63,19 +66,27 @@ class Postings:
     counts: dict[str, int] = field(default_factory=dict)  # key → tickets posted under it, past the cap too
     indexed: int = 0  # tickets in the org's index
     categories: dict[str, int] = field(default_factory=dict)  # the org's settled tickets per category
+    predicted: dict[str, float] = field(default_factory=dict)  # classifier probabilities summed per category
+    predicted_reports: int = 0  # over how many tickets
 
 
-def _count(org_id: str, index_key: str) -> None:
+def _count(org_id: str, index_key: str, predicted: dict[str, float] | None = None) -> None:
+    """Count a ticket under a key (and, under the org's count, its predicted categories)."""
+    adds = {"n": "1"} | (
+        {f"p_{name}": f"{chance:.4f}" for name, chance in predicted.items()} | {"pn": "1"} if predicted else {}
+    )
     client.update_item(
         TableName=TABLE,
         Key=postings_key(org_id, index_key),
-        UpdateExpression="ADD n :one",
-        ExpressionAttributeValues={":one": {"N": "1"}},
+        UpdateExpression="ADD " + ", ".join(f"#a{n} :a{n}" for n in range(len(adds))),
+        ExpressionAttributeNames={f"#a{n}": name for n, name in enumerate(adds)},
+        ExpressionAttributeValues={f":a{n}": {"N": value} for n, value in enumerate(adds.values())},
     )
 
 
-def post(org_id: str, ticket_id: str, keys: list[str]) -> None:
-    """Add the ticket under each of its keys (a full key only counts it), and count it in the org."""
+def post(org_id: str, ticket_id: str, keys: list[str], predicted: dict[str, float] | None = None) -> None:
+    """Add the ticket under each of its keys (a full key only counts it), and count it in the org, with
+    the classifier's `predicted` probabilities for it (helpdesk.review.engine.predicted_categories)."""
     for index_key in keys:
         try:
             response = client.update_item(
@@ -100,7 +111,7 @@ def post(org_id: str, ticket_id: str, keys: list[str]) -> None:
         posted = response.get("Attributes", {}).get("ticket_ids", {}).get("SS", [])
         if len(posted) >= MAX_POSTINGS:
             _pack(org_id, index_key, posted)
-    _count(org_id, COUNT_KEY)
+    _count(org_id, COUNT_KEY, predicted)
 
 
 def _pack(org_id: str, index_key: str, ticket_ids: list[str]) -> None:
@@ -127,10 +138,11 @@ def postings(org_id: str, keys: list[str]) -> Postings:
     """The ids and counts posted under each of `keys` that has any, the org's count and its category
     mix (one BatchGetItem for up to 98 keys). A full key found still a set is packed on the way."""
     mix = categories.mix_key(org_id)
+    predicted = [f"p_{name}" for name in categories.NAMES] + ["pn"]
     found = batch_get_all(
         [postings_key(org_id, index_key) for index_key in [*keys, COUNT_KEY]] + [mix],
-        projection="pk, ticket_ids, #full, n, " + ", ".join(f"#{name}" for name in categories.NAMES),
-        names={"#full": "full"} | {f"#{name}": name for name in categories.NAMES},
+        projection="pk, ticket_ids, #full, n, " + ", ".join(f"#{name}" for name in [*categories.NAMES, *predicted]),
+        names={"#full": "full"} | {f"#{name}": name for name in [*categories.NAMES, *predicted]},
     )
     prefix = f"DUPIDX#{org_id}#"
     out = Postings()
@@ -142,6 +154,8 @@ def postings(org_id: str, keys: list[str]) -> Postings:
         n = int(item.get("n", {}).get("N", "0"))
         if index_key == COUNT_KEY:
             out.indexed = n
+            out.predicted_reports = int(item.get("pn", {}).get("N", "0"))
+            out.predicted = {name: float(item[f"p_{name}"]["N"]) for name in categories.NAMES if f"p_{name}" in item}
         elif ids := ids_of(item):
             out.ids[index_key] = ids
             out.counts[index_key] = max(n, len(ids))
