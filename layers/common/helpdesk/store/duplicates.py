@@ -8,9 +8,9 @@
                                         is full; `n`: how many tickets were posted under it, also past the
                                         cap (the key's document frequency in the org)
   DUPIDX#<org>#~count / POSTINGS       `n`: how many tickets the org's index holds; `p_<category>`: the
-                                        classifier's probability of each category summed over them, and
-                                        `pn`, over how many (tickets posted with it: the category a
-                                        review suggests before the org has settled any, classify.py)
+                                        classifier's probability of each category summed over the tickets
+                                        posted with one, and `pn`: how many those are (what a review reads
+                                        before the org has settled a ticket: helpdesk.review.classify)
   TICKET#<id> / TICKET                  also carries the ticket's `dup_signature` and `dup_snippet`
                                         (and, from helpdesk.store.tickets, its `settled_category`)
 
